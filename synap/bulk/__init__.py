@@ -1,0 +1,295 @@
+"""Bulk ingestion: backfill transcripts and bootstrap documents of any size.
+
+The helpers behind `client.conversation.record_messages_bulk(...)` and
+`client.memories.bulk_create(...)` (on `Synap`, `AsyncSynap` and `MaximemSynapSDK`). They take
+any iterable or generator (async iterables too, on the async facade) without materialising it,
+cut it into calls of at most 100 entries, keep at most `concurrency` calls in flight, and
+return a `BulkSummary`: totals, and every item not stored with its position and the reason.
+
+- Invalid items are reported (stage `"invalid"`), never sent, and never stop the rest.
+- A call that still fails after the SDK's retries has its items reported (stage `"error"`,
+  with the `SynapError`), not marked done. An authentication (401/403), credits (402) or
+  not-found (404) error stops the job and is raised, since every other call would fail alike.
+- `checkpoint=PATH` makes the job resumable: each confirmed call is appended (fsynced) to the
+  file; a rerun with the same input skips what was stored and resends the rest under the same
+  idempotency keys (derived from the job and the chunk's content), so a call whose response
+  was lost is not stored twice by a server that honours the key. A checkpoint of another job
+  or input raises `CheckpointError` before anything of it is misapplied.
+- Progress: `on_progress(done, total)` after each call, `total` from `total=` or len(), else
+  None. `on_result(position, result)` gets each entry's result as the server answered it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import Any
+
+from synap._errors import (
+    AuthenticationError,
+    InsufficientCreditsError,
+    NotFoundError,
+    SynapError,
+    SynapValidationError,
+)
+from synap.bulk._checkpoint import CheckpointError
+from synap.bulk._engine import (
+    MAX_CHUNK_SIZE,
+    BulkFailure,
+    BulkSummary,
+    InvalidItem,
+    Job,
+    Kind,
+    known_total,
+    per_entry,
+)
+from synap.bulk._runners import run_async, run_sync
+
+__all__ = [
+    "MAX_CHUNK_SIZE",
+    "BulkFailure",
+    "BulkSummary",
+    "CheckpointError",
+    "InvalidItem",
+    "abulk_create",
+    "arecord_messages",
+    "bulk_create",
+    "record_messages",
+]
+
+DEFAULT_CONCURRENCY = 4
+
+ProgressCallback = Callable[[int, "int | None"], None]
+ResultCallback = Callable[[int, Any], None]
+
+_FATAL = (AuthenticationError, InsufficientCreditsError, NotFoundError)
+
+
+def _message_outcomes(response: Any, sent: int) -> list[tuple[str | None, Any]]:
+    results = list(response.get("results") or ())
+    # Some servers also list rejected entries in a top-level `errors: [{index, error}]`.
+    listed = {
+        e["index"]: str(e.get("error") or "rejected")
+        for e in response.get("errors") or ()
+        if isinstance(e, dict) and isinstance(e.get("index"), int)
+    }
+
+    def error_of(result: Any) -> str | None:
+        error = result.get("error") if isinstance(result, dict) else "malformed result"
+        return None if error is None else str(error)
+
+    outcomes = per_entry(results, sent, error_of)
+    for index, reason in listed.items():
+        if 0 <= index < sent and outcomes[index][0] is None:
+            outcomes[index] = (reason, outcomes[index][1])
+    return outcomes
+
+
+def _document_outcomes(response: Any, sent: int) -> list[tuple[str | None, Any]]:
+    def error_of(result: Any) -> str | None:
+        if result.error_message:
+            return str(result.error_message)
+        return "failed" if result.status == "failed" else None
+
+    return per_entry(list(response.results), sent, error_of)
+
+
+def _conversation_of(entry: dict[str, Any]) -> str | None:
+    value = entry.get("conversation_id")
+    return None if value is None else str(value)
+
+
+def _messages_kind() -> Kind:
+    from synap import _validation
+
+    return Kind(
+        name="messages",
+        validate=_validation.batch_message,
+        outcomes=_message_outcomes,
+        ordering_key=_conversation_of,
+        invalid_errors=(SynapValidationError,),
+        fatal_errors=_FATAL,
+        call_errors=(SynapError,),
+    )
+
+
+def _documents_kind() -> Kind:
+    from synap import _validation
+
+    return Kind(
+        name="documents",
+        validate=_validation.document,
+        outcomes=_document_outcomes,
+        ordering_key=lambda entry: None,
+        invalid_errors=(SynapValidationError,),
+        fatal_errors=_FATAL,
+        call_errors=(SynapError,),
+    )
+
+
+def _job(
+    kind: Kind,
+    items: object,
+    *,
+    chunk_size: int | None,
+    checkpoint: str | os.PathLike[str] | None,
+    on_progress: ProgressCallback | None,
+    total: int | None,
+    on_result: ResultCallback | None,
+    dry_run: bool,
+    preserve_order: bool,
+) -> Job:
+    return Job(
+        kind,
+        chunk_size=chunk_size,
+        checkpoint_path=checkpoint,
+        total=known_total(items, total),
+        on_progress=on_progress,
+        on_result=on_result,
+        dry_run=dry_run,
+        preserve_order=preserve_order,
+    )
+
+
+def record_messages(
+    conversation: Any,
+    messages: Iterable[Any],
+    *,
+    chunk_size: int | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    checkpoint: str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
+    on_result: ResultCallback | None = None,
+    dry_run: bool = False,
+    preserve_order: bool = True,
+) -> BulkSummary:
+    """Record any number of messages through `conversation.record_messages_batch` (blocking).
+
+    See `Conversation.record_messages_bulk` for the arguments.
+    """
+    job = _job(
+        _messages_kind(),
+        messages,
+        chunk_size=chunk_size,
+        checkpoint=checkpoint,
+        on_progress=on_progress,
+        total=total,
+        on_result=on_result,
+        dry_run=dry_run,
+        preserve_order=preserve_order,
+    )
+    return run_sync(
+        job,
+        messages,
+        lambda chunk: conversation.record_messages_batch(
+            chunk.items, idempotency_key=chunk.idempotency_key
+        ),
+        concurrency,
+    )
+
+
+async def arecord_messages(
+    conversation: Any,
+    messages: Iterable[Any] | AsyncIterable[Any],
+    *,
+    chunk_size: int | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    checkpoint: str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
+    on_result: ResultCallback | None = None,
+    dry_run: bool = False,
+    preserve_order: bool = True,
+) -> BulkSummary:
+    """The async twin of `record_messages` (`messages` may be an async iterable)."""
+    job = _job(
+        _messages_kind(),
+        messages,
+        chunk_size=chunk_size,
+        checkpoint=checkpoint,
+        on_progress=on_progress,
+        total=total,
+        on_result=on_result,
+        dry_run=dry_run,
+        preserve_order=preserve_order,
+    )
+    return await run_async(
+        job,
+        messages,
+        lambda chunk: conversation.record_messages_batch(
+            chunk.items, idempotency_key=chunk.idempotency_key
+        ),
+        concurrency,
+    )
+
+
+def bulk_create(
+    memories: Any,
+    documents: Iterable[Any],
+    *,
+    chunk_size: int | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    checkpoint: str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
+    on_result: ResultCallback | None = None,
+    dry_run: bool = False,
+) -> BulkSummary:
+    """Ingest any number of documents through `memories.batch_create` (blocking).
+
+    See `Memories.bulk_create` for the arguments.
+    """
+    job = _job(
+        _documents_kind(),
+        documents,
+        chunk_size=chunk_size,
+        checkpoint=checkpoint,
+        on_progress=on_progress,
+        total=total,
+        on_result=on_result,
+        dry_run=dry_run,
+        preserve_order=False,
+    )
+    return run_sync(
+        job,
+        documents,
+        lambda chunk: memories.batch_create(
+            chunk.items, fail_fast=False, idempotency_key=chunk.idempotency_key
+        ),
+        concurrency,
+    )
+
+
+async def abulk_create(
+    memories: Any,
+    documents: Iterable[Any] | AsyncIterable[Any],
+    *,
+    chunk_size: int | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    checkpoint: str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
+    on_result: ResultCallback | None = None,
+    dry_run: bool = False,
+) -> BulkSummary:
+    """The async twin of `bulk_create` (`documents` may be an async iterable)."""
+    job = _job(
+        _documents_kind(),
+        documents,
+        chunk_size=chunk_size,
+        checkpoint=checkpoint,
+        on_progress=on_progress,
+        total=total,
+        on_result=on_result,
+        dry_run=dry_run,
+        preserve_order=False,
+    )
+    return await run_async(
+        job,
+        documents,
+        lambda chunk: memories.batch_create(
+            chunk.items, fail_fast=False, idempotency_key=chunk.idempotency_key
+        ),
+        concurrency,
+    )

@@ -1,0 +1,143 @@
+"""The I/O of a bulk job: the blocking runner (a thread pool over the facade's one httpx
+client) and its async twin (tasks under a bound). Every decision is the `Job`'s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from synap.bulk._engine import BulkSummary, Chunk, Job, check_concurrency
+
+
+def run_sync(
+    job: Job, items: Iterable[Any], send: Callable[[Chunk], Any], concurrency: int
+) -> BulkSummary:
+    """Feed `items` through `job`, at most `concurrency` calls in flight, each `send(chunk)`."""
+    check_concurrency(concurrency)
+    job.open()
+    running: dict[Future[Any], Chunk] = {}
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synap-bulk")
+
+    def settle(done: Iterable[Future[Any]], quiet: bool = False) -> None:
+        for future in sorted(done, key=lambda f: running[f].index):
+            chunk = running.pop(future)
+            error = future.exception()
+            if error is None:
+                job.complete(chunk, future.result(), quiet=quiet)
+            else:
+                job.fail(chunk, error, quiet=quiet)
+
+    def drain_one() -> None:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        settle(done)
+
+    def start(chunk: Chunk) -> None:
+        while running and not job.can_start(chunk, running.values(), concurrency):
+            drain_one()
+        if job.fatal is None:
+            running[pool.submit(send, chunk)] = chunk
+
+    try:
+        for item in items:
+            chunk = job.add(item)
+            if chunk is not None:
+                start(chunk)
+            if job.fatal is not None:
+                break
+        else:
+            chunk = job.end()
+            if chunk is not None:
+                start(chunk)
+        while running:
+            drain_one()
+    except BaseException:
+        # A crash or Ctrl-C (possibly from a callback): start nothing new, let the calls on the
+        # wire finish (a thread cannot be stopped), and checkpoint what they stored.
+        for future in list(running):
+            if future.cancel():
+                del running[future]
+        if running:
+            done, _ = wait(running)
+            with contextlib.suppress(Exception):  # the first error is the one to raise
+                settle(done, quiet=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        job.close()
+    if job.fatal is not None:
+        raise job.fatal
+    return job.summary()
+
+
+async def run_async(
+    job: Job,
+    items: Iterable[Any] | AsyncIterable[Any],
+    send: Callable[[Chunk], Awaitable[Any]],
+    concurrency: int,
+) -> BulkSummary:
+    """The async twin of `run_sync`: tasks instead of threads; `items` may be async."""
+    check_concurrency(concurrency)
+    job.open()
+    running: dict[asyncio.Task[Any], Chunk] = {}
+
+    def settle(done: Iterable[asyncio.Task[Any]], quiet: bool = False) -> None:
+        for task in sorted(done, key=lambda t: running[t].index):
+            chunk = running.pop(task)
+            if task.cancelled():
+                continue  # never answered: not confirmed, resent (same key) on resume
+            error = task.exception()
+            if error is None:
+                job.complete(chunk, task.result(), quiet=quiet)
+            else:
+                job.fail(chunk, error, quiet=quiet)
+
+    async def drain_one() -> None:
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        settle(done)
+
+    async def start(chunk: Chunk) -> None:
+        while running and not job.can_start(chunk, running.values(), concurrency):
+            await drain_one()
+        if job.fatal is None:
+            running[asyncio.ensure_future(send(chunk))] = chunk
+
+    try:
+        if isinstance(items, AsyncIterable):
+            async for item in items:
+                chunk = job.add(item)
+                if chunk is not None:
+                    await start(chunk)
+                if job.fatal is not None:
+                    break
+        else:
+            for item in items:
+                chunk = job.add(item)
+                if chunk is not None:
+                    await start(chunk)
+                if job.fatal is not None:
+                    break
+        if job.fatal is None:
+            chunk = job.end()
+            if chunk is not None:
+                await start(chunk)
+        while running:
+            await drain_one()
+    except BaseException:
+        # Cancelled, Ctrl-C or a callback raised: cancel the calls on the wire (one the server
+        # committed is replayed under its idempotency key on resume) and checkpoint the ones
+        # that had already answered.
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
+            with contextlib.suppress(Exception):  # the first error is the one to raise
+                settle(list(running), quiet=True)
+        raise
+    finally:
+        job.close()
+    if job.fatal is not None:
+        raise job.fatal
+    return job.summary()
