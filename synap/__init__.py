@@ -1,3 +1,111 @@
-"""synap: the Python SDK for the Synap memory API."""
+"""synap: the Python SDK for the Synap memory API.
+
+    from synap import Synap                      # blocking scripts
+    from synap import AsyncSynap                 # async services
+    from synap import MaximemSynapSDK            # the vendor docs' async entry point
+
+Every public name is here, flat. `import synap` stays cheap: the generated client, attrs and
+the models load the first time a client is built or a model name is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synap._errors import (
+    AuthenticationError,
+    ConflictError,
+    ContextNotFoundError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    NetworkError,
+    NetworkTimeoutError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    ServiceUnavailableError,
+    SynapAuthError,
+    SynapError,
+    SynapPermanentError,
+    SynapTransientError,
+    SynapValidationError,
+    UnexpectedResponseError,
+)
+
+if TYPE_CHECKING:
+    from synap.memories.models import (
+        BatchCreateResponse,
+        CreateMemoryRequest,
+        CreateMemoryResponse,
+        DocumentType,
+        IngestionStatus,
+        MemoryMode,
+    )
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AsyncSynap",
+    "AuthenticationError",
+    "BatchCreateResponse",
+    "BatchMessageError",
+    "BatchMessageResult",
+    "ConflictError",
+    "ContextNotFoundError",
+    "CreateMemoryRequest",
+    "CreateMemoryResponse",
+    "DocumentType",
+    "IngestionStatus",
+    "InsufficientCreditsError",
+    "InvalidInputError",
+    "MaximemSynapSDK",
+    "MemoryMode",
+    "NetworkError",
+    "NetworkTimeoutError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "RecordMessageResponse",
+    "RecordMessagesBatchResponse",
+    "ServiceUnavailableError",
+    "Synap",
+    "SynapAuthError",
+    "SynapError",
+    "SynapPermanentError",
+    "SynapTransientError",
+    "SynapValidationError",
+    "UnexpectedResponseError",
+    "__version__",
+]
+
+# name -> module that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "Synap": "synap._client",
+    "AsyncSynap": "synap._client",
+    "MaximemSynapSDK": "synap._client",
+    "RecordMessageResponse": "synap.conversation",
+    "RecordMessagesBatchResponse": "synap.conversation",
+    "BatchMessageResult": "synap.conversation",
+    "BatchMessageError": "synap.conversation",
+    "BatchCreateResponse": "synap.memories.models",
+    "CreateMemoryRequest": "synap.memories.models",
+    "CreateMemoryResponse": "synap.memories.models",
+    "DocumentType": "synap.memories.models",
+    "IngestionStatus": "synap.memories.models",
+    "MemoryMode": "synap.memories.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'synap' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,382 @@
+"""The docs' input rules, as plain functions that return the JSON body to send.
+
+Each function either returns the wire form of its input (exactly what goes out, see
+wire.md) or raises `SynapValidationError` (`InvalidInputError`) with `.field` and `.index`
+set, before anything is sent. Where two pages of the vendor docs disagree, the newer one
+wins: `conversation_id` must be a UUID.
+
+The bulk importer calls `batch_message(entry, index)` and `document(doc, index)` per item to
+report invalid items without sending them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from synap._errors import SynapValidationError
+
+__all__ = [
+    "MAX_BATCH_DOCUMENTS",
+    "batch_message",
+    "batch_messages",
+    "conversation_id",
+    "document",
+    "documents",
+    "record_message_body",
+]
+
+MAX_BATCH_DOCUMENTS = 100
+"""The most documents one `memories.batch_create` call may carry (the docs' limit)."""
+
+_ROLES = ("user", "assistant")
+_UUID_HINT = "generate one with str(uuid.uuid4()) and reuse it for every turn of the conversation"
+_DOCUMENT_KEYS = (
+    "document",
+    "document_type",
+    "document_id",
+    "document_created_at",
+    "user_id",
+    "customer_id",
+    "scope",
+    "mode",
+    "metadata",
+)
+
+
+def _where(field: str, index: int | None, container: str) -> str:
+    return field if index is None else f"{container}[{index}].{field}"
+
+
+def _fail(message: str, field: str | None, index: int | None) -> SynapValidationError:
+    return SynapValidationError(message, field=field, index=index)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _conversation_id(value: object, index: int | None = None, container: str = "messages") -> str:
+    """A conversation id as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    where = _where("conversation_id", index, container)
+    if not isinstance(value, str):
+        raise _fail(
+            f"{where} must be a UUID string, got {type(value).__name__}; {_UUID_HINT}",
+            "conversation_id",
+            index,
+        )
+    try:
+        # Only the 8-4-4-4-12 form: uuid.UUID also reads braces, URNs and bare hex, which the
+        # service does not accept as a UUID.
+        if len(value) != 36:
+            raise ValueError(value)
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise _fail(
+            f"{where} must be a UUID, got {_short(value)}; {_UUID_HINT}",
+            "conversation_id",
+            index,
+        ) from None
+    return str(parsed)
+
+
+conversation_id = _conversation_id
+
+
+def _role(value: object, index: int | None) -> str:
+    if isinstance(value, str) and value in _ROLES:
+        return str(value)
+    raise _fail(
+        f"{_where('role', index, 'messages')} must be 'user' or 'assistant' (lower case), "
+        f"got {_short(value)}",
+        "role",
+        index,
+    )
+
+
+def _content(value: object, index: int | None) -> str:
+    if isinstance(value, str):
+        return value
+    raise _fail(
+        f"{_where('content', index, 'messages')} must be a string, got {type(value).__name__}",
+        "content",
+        index,
+    )
+
+
+def _optional_str(value: object, field: str, index: int | None, container: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _fail(
+        f"{_where(field, index, container)} must be a string or None, got {type(value).__name__}",
+        field,
+        index,
+    )
+
+
+def _json_ready(value: object, field: str, index: int | None, container: str) -> None:
+    # The same rules httpx applies when it encodes the body (no NaN, UTF-8), checked here so
+    # that one bad entry is reported with its index instead of failing the whole call.
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise _fail(
+            f"{_where(field, index, container)} must be JSON-serialisable: {exc}", field, index
+        ) from None
+
+
+def _metadata(value: object, index: int | None, container: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(
+            f"{_where('metadata', index, container)} must be a dict, got {type(value).__name__}",
+            "metadata",
+            index,
+        )
+    metadata = dict(value)
+    if metadata:
+        _json_ready(metadata, "metadata", index, container)
+    return metadata
+
+
+def record_message_body(
+    conversation_id: object,
+    role: object,
+    content: object,
+    user_id: object,
+    customer_id: object = None,
+    session_id: object = None,
+    metadata: object = None,
+) -> dict[str, Any]:
+    """The JSON body of `conversation.record_message`, checked.
+
+    `customer_id` goes out as null when not given, `metadata` as `{}`, and `session_id` only
+    when given, as the vendor's client sends them.
+    """
+    body: dict[str, Any] = {
+        "conversation_id": _conversation_id(conversation_id),
+        "role": _role(role, None),
+        "content": _content(content, None),
+    }
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise _fail(
+            "user_id is required: your application's identifier for the end user "
+            f"(a non-empty string), got {_short(user_id)}",
+            "user_id",
+            None,
+        )
+    body["user_id"] = user_id
+    body["customer_id"] = _optional_str(customer_id, "customer_id", None, "messages")
+    session = _optional_str(session_id, "session_id", None, "messages")
+    if session is not None:
+        body["session_id"] = session
+    body["metadata"] = _metadata(metadata, None, "messages")
+    return body
+
+
+def batch_message(entry: object, index: int) -> dict[str, Any]:
+    """One entry of `conversation.record_messages_batch`, checked, as sent.
+
+    `conversation_id`, `role` and `content` are required; `user_id` and `customer_id` are
+    optional in batch mode. Keys the SDK does not know (e.g. `timestamp`) pass through.
+    `session_id` and `metadata` given as None count as not given.
+    """
+    if not isinstance(entry, Mapping):
+        raise _fail(f"messages[{index}] must be a dict, got {type(entry).__name__}", None, index)
+    for key in ("conversation_id", "role", "content"):
+        if key not in entry:
+            raise _fail(f"messages[{index}] is missing the required key {key!r}", key, index)
+    out = dict(entry)
+    for key in out:
+        if not isinstance(key, str):
+            raise _fail(f"messages[{index}] has a key that is not a string: {key!r}", None, index)
+    out["conversation_id"] = _conversation_id(entry["conversation_id"], index)
+    out["role"] = _role(entry["role"], index)
+    out["content"] = _content(entry["content"], index)
+    for key in ("user_id", "customer_id"):
+        if key in out:
+            _optional_str(out[key], key, index, "messages")
+    for key in ("session_id", "metadata"):
+        if key in out and out[key] is None:
+            del out[key]
+    if "session_id" in out:
+        _optional_str(out["session_id"], "session_id", index, "messages")
+    if "metadata" in out:
+        out["metadata"] = _metadata(out["metadata"], index, "messages")
+    extra = {k: v for k, v in out.items() if k not in _KNOWN_MESSAGE_KEYS}
+    if extra:
+        _json_ready(extra, next(iter(extra)), index, "messages")
+    return out
+
+
+_KNOWN_MESSAGE_KEYS = frozenset(
+    ("conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata")
+)
+
+
+def _non_string_sequence(value: object) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
+
+
+def batch_messages(messages: object) -> list[dict[str, Any]]:
+    """Every entry of `conversation.record_messages_batch`, checked; an empty list is refused."""
+    if not _non_string_sequence(messages):
+        raise _fail(
+            f"messages must be a list of dicts, got {type(messages).__name__}", "messages", None
+        )
+    assert isinstance(messages, Sequence)
+    if not messages:
+        raise _fail("messages is empty: a batch needs at least one message", "messages", None)
+    return [batch_message(entry, i) for i, entry in enumerate(messages)]
+
+
+def documents(documents: object) -> list[Any]:
+    """The list given to `memories.batch_create`, checked as a whole (not each document).
+
+    Refused, whatever `fail_fast` says: not a list, empty, more than 100 documents, or an
+    entry that is neither a `CreateMemoryRequest` nor a dict.
+    """
+    from synap.memories.models import CreateMemoryRequest
+
+    if not _non_string_sequence(documents):
+        raise _fail(
+            f"documents must be a list of CreateMemoryRequest, got {type(documents).__name__}",
+            "documents",
+            None,
+        )
+    assert isinstance(documents, Sequence)
+    if not documents:
+        raise _fail("documents is empty: a batch needs at least one document", "documents", None)
+    if len(documents) > MAX_BATCH_DOCUMENTS:
+        raise _fail(
+            f"documents holds {len(documents)} documents; at most {MAX_BATCH_DOCUMENTS} per call "
+            "(split the list, or use synap.bulk for large imports)",
+            "documents",
+            None,
+        )
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, CreateMemoryRequest | Mapping):
+            raise _fail(
+                f"documents[{i}] must be a CreateMemoryRequest or a dict, got {type(doc).__name__}",
+                None,
+                i,
+            )
+    return list(documents)
+
+
+def _created_at(value: object, index: int | None) -> str | None:
+    where = _where("document_created_at", index, "documents")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise _fail(
+                f"{where} must be an ISO-8601 date-time, got {_short(value)}",
+                "document_created_at",
+                index,
+            ) from None
+    elif isinstance(value, datetime.datetime):
+        parsed = value
+    else:
+        raise _fail(
+            f"{where} must be a datetime or an ISO-8601 string, got {type(value).__name__}",
+            "document_created_at",
+            index,
+        )
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        # A naive time is ambiguous by hours; the service reads date-times with an offset.
+        raise _fail(
+            f"{where} must carry a timezone (e.g. datetime.now(timezone.utc) or a '+02:00' / "
+            f"'Z' suffix), got {_short(value)}",
+            "document_created_at",
+            index,
+        )
+    return parsed.isoformat().replace("+00:00", "Z")
+
+
+def _enum_value(value: object, field: str, allowed: tuple[str, ...], index: int | None) -> str:
+    if isinstance(value, str) and value in allowed:
+        return str(value)
+    raise _fail(
+        f"{_where(field, index, 'documents')} must be one of {', '.join(allowed)}; "
+        f"got {_short(value)}",
+        field,
+        index,
+    )
+
+
+def document(doc: object, index: int | None = None) -> dict[str, Any]:
+    """One document of `memories.batch_create`, checked, as sent: all nine keys, in order,
+    null where unset, `document_type` defaulting to `ai-chat-conversation`, `mode` to
+    `long-range`, `metadata` to `{}`.
+
+    `doc` is a `CreateMemoryRequest` or a dict with the same keys (other keys are refused, so
+    that a misspelt key is not silently dropped).
+    """
+    from synap.memories.models import CreateMemoryRequest, DocumentType, MemoryMode
+
+    if isinstance(doc, CreateMemoryRequest):
+        fields: dict[str, Any] = {key: getattr(doc, key) for key in _DOCUMENT_KEYS}
+    elif isinstance(doc, Mapping):
+        unknown = [k for k in doc if k not in _DOCUMENT_KEYS]
+        if unknown:
+            raise _fail(
+                f"{_where(str(unknown[0]), index, 'documents')} is not a document field; the "
+                f"fields are {', '.join(_DOCUMENT_KEYS)}",
+                str(unknown[0]),
+                index,
+            )
+        if "document" not in doc:
+            raise _fail(f"{_where('document', index, 'documents')} is required", "document", index)
+        fields = {key: doc.get(key) for key in _DOCUMENT_KEYS}
+    else:
+        where = "document" if index is None else f"documents[{index}]"
+        raise _fail(
+            f"{where} must be a CreateMemoryRequest or a dict, got {type(doc).__name__}",
+            None,
+            index,
+        )
+
+    content = fields["document"]
+    if isinstance(content, Mapping):
+        content = dict(content)
+        _json_ready(content, "document", index, "documents")
+    elif not isinstance(content, str):
+        raise _fail(
+            f"{_where('document', index, 'documents')} is required: text or a dict, "
+            f"got {type(content).__name__}",
+            "document",
+            index,
+        )
+    document_type = fields["document_type"]
+    mode = fields["mode"]
+    return {
+        "document": content,
+        "document_type": _enum_value(
+            DocumentType.AI_CHAT_CONVERSATION.value if document_type is None else document_type,
+            "document_type",
+            tuple(t.value for t in DocumentType),
+            index,
+        ),
+        "document_id": _optional_str(fields["document_id"], "document_id", index, "documents"),
+        "document_created_at": _created_at(fields["document_created_at"], index),
+        "user_id": _optional_str(fields["user_id"], "user_id", index, "documents"),
+        "customer_id": _optional_str(fields["customer_id"], "customer_id", index, "documents"),
+        "scope": _optional_str(fields["scope"], "scope", index, "documents"),
+        "mode": _enum_value(
+            MemoryMode.LONG_RANGE.value if mode is None else mode,
+            "mode",
+            tuple(m.value for m in MemoryMode),
+            index,
+        ),
+        "metadata": _metadata(fields["metadata"], index, "documents"),
+    }

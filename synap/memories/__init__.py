@@ -1,0 +1,1 @@
+"""`memories.batch_create`: bootstrap ingestion of documents (resources added in step 2)."""

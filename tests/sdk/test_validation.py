@@ -1,0 +1,258 @@
+"""The docs' input rules as plain functions (the clients' tests check nothing is sent)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import pytest
+
+from synap import SynapValidationError, _validation
+from synap.memories.models import CreateMemoryRequest, DocumentType, MemoryMode
+
+CID = "9e9e45b2-399a-490a-89f2-9d25e1bf9a1d"
+
+
+def msg(**overrides: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"conversation_id": CID, "role": "user", "content": "hi"}
+    entry.update(overrides)
+    return entry
+
+
+# record_message -------------------------------------------------------------------------
+
+
+def test_record_message_body_is_the_vendor_wire_shape() -> None:
+    body = _validation.record_message_body(CID, "user", "hi", "u1")
+    assert body == {
+        "conversation_id": CID,
+        "role": "user",
+        "content": "hi",
+        "user_id": "u1",
+        "customer_id": None,
+        "metadata": {},
+    }
+    assert list(body) == [
+        "conversation_id",
+        "role",
+        "content",
+        "user_id",
+        "customer_id",
+        "metadata",
+    ]
+    body = _validation.record_message_body(
+        uuid.UUID(CID), "assistant", "", "u1", "c1", "s1", {"channel": "web"}
+    )
+    assert body["session_id"] == "s1"
+    assert body["customer_id"] == "c1"
+    assert body["metadata"] == {"channel": "web"}
+    assert body["conversation_id"] == CID
+
+
+def test_conversation_id_upper_case_is_sent_canonical() -> None:
+    assert _validation.conversation_id(CID.upper()) == CID
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("conv_2026_05_16_alice", "user", "hi", "u1"), "conversation_id"),
+        ((CID.replace("-", ""), "user", "hi", "u1"), "conversation_id"),
+        (("{" + CID + "}", "user", "hi", "u1"), "conversation_id"),
+        ((123, "user", "hi", "u1"), "conversation_id"),
+        ((None, "user", "hi", "u1"), "conversation_id"),
+        ((CID, "User", "hi", "u1"), "role"),
+        ((CID, "system", "hi", "u1"), "role"),
+        ((CID, None, "hi", "u1"), "role"),
+        ((CID, "user", None, "u1"), "content"),
+        ((CID, "user", b"hi", "u1"), "content"),
+        ((CID, "user", "hi", None), "user_id"),
+        ((CID, "user", "hi", ""), "user_id"),
+        ((CID, "user", "hi", "  "), "user_id"),
+        ((CID, "user", "hi", "u1", 5), "customer_id"),
+        ((CID, "user", "hi", "u1", None, 5), "session_id"),
+        ((CID, "user", "hi", "u1", None, None, ["a"]), "metadata"),
+        ((CID, "user", "hi", "u1", None, None, {"when": datetime.date(2024, 1, 1)}), "metadata"),
+        ((CID, "user", "hi", "u1", None, None, {"x": float("nan")}), "metadata"),
+    ],
+)
+def test_record_message_rules(args: tuple[Any, ...], field: str) -> None:
+    with pytest.raises(SynapValidationError) as info:
+        _validation.record_message_body(*args)
+    assert info.value.field == field
+    assert info.value.index is None
+    assert info.value.status_code is None
+
+
+def test_uuid_message_says_how_to_make_one() -> None:
+    with pytest.raises(SynapValidationError, match=r"str\(uuid\.uuid4\(\)\)"):
+        _validation.record_message_body("conv_2026_05_16_alice", "user", "hi", "u1")
+
+
+# record_messages_batch -------------------------------------------------------------------
+
+
+def test_batch_entries_pass_unknown_keys_and_optional_ids() -> None:
+    out = _validation.batch_messages(
+        [
+            msg(timestamp="2026-05-16T09:00:00Z"),
+            msg(role="assistant", user_id=None, customer_id=None, session_id=None, metadata=None),
+        ]
+    )
+    assert out[0] == msg(timestamp="2026-05-16T09:00:00Z")
+    assert out[1] == msg(role="assistant", user_id=None, customer_id=None)
+
+
+def test_batch_entry_input_is_not_modified() -> None:
+    entry = msg(conversation_id=uuid.UUID(CID), session_id=None)
+    _validation.batch_message(entry, 0)
+    assert isinstance(entry["conversation_id"], uuid.UUID)
+    assert "session_id" in entry
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"role": "user", "content": "hi"}, "conversation_id"),
+        (msg(conversation_id="conv_1"), "conversation_id"),
+        ({"conversation_id": CID, "content": "hi"}, "role"),
+        (msg(role="bot"), "role"),
+        ({"conversation_id": CID, "role": "user"}, "content"),
+        (msg(content=3), "content"),
+        (msg(user_id=7), "user_id"),
+        (msg(customer_id=["c"]), "customer_id"),
+        (msg(session_id=1), "session_id"),
+        (msg(metadata="x"), "metadata"),
+        ("not a dict", None),
+        (msg(timestamp=datetime.datetime.now()), "timestamp"),
+    ],
+)
+def test_batch_entry_rules_name_the_index(entry: Any, field: str | None) -> None:
+    with pytest.raises(SynapValidationError) as info:
+        _validation.batch_messages([msg(), entry])
+    assert info.value.index == 1
+    assert info.value.field == field
+    assert "messages[1]" in str(info.value)
+
+
+@pytest.mark.parametrize("messages", [[], (), "abc", None, {"a": 1}])
+def test_batch_container_rules(messages: Any) -> None:
+    with pytest.raises(SynapValidationError) as info:
+        _validation.batch_messages(messages)
+    assert info.value.field == "messages"
+
+
+# documents --------------------------------------------------------------------------------
+
+
+def test_document_has_all_nine_keys_with_defaults() -> None:
+    wire = _validation.document(CreateMemoryRequest(document="text"), 0)
+    assert wire == {
+        "document": "text",
+        "document_type": "ai-chat-conversation",
+        "document_id": None,
+        "document_created_at": None,
+        "user_id": None,
+        "customer_id": None,
+        "scope": None,
+        "mode": "long-range",
+        "metadata": {},
+    }
+    assert list(wire) == list(_validation._DOCUMENT_KEYS)
+    assert _validation.document({"document": "text"}, 0) == wire
+
+
+def test_document_accepts_strings_enums_dicts_and_datetimes() -> None:
+    when = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.UTC)
+    by_enum = CreateMemoryRequest(
+        document={"subject": "Renewal"},
+        document_type=DocumentType.EMAIL,
+        document_created_at=when,
+        mode=MemoryMode.FAST,
+        metadata={"folder": "inbox"},
+    )
+    by_str = {
+        "document": {"subject": "Renewal"},
+        "document_type": "email",
+        "document_created_at": "2024-05-01T12:00:00+00:00",
+        "mode": "fast",
+        "metadata": {"folder": "inbox"},
+    }
+    assert _validation.document(by_enum, 3) == _validation.document(by_str, 3)
+    wire = _validation.document(by_enum, 3)
+    assert wire["document_created_at"] == "2024-05-01T12:00:00Z"
+    assert wire["document_type"] == "email"
+    assert type(wire["document_type"]) is str
+    plus2 = datetime.datetime(2024, 5, 1, 14, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    assert (
+        _validation.document({"document": "x", "document_created_at": plus2})["document_created_at"]
+        == "2024-05-01T14:00:00+02:00"
+    )
+
+
+def test_create_memory_request_turns_known_strings_into_enums() -> None:
+    req = CreateMemoryRequest(document="x", document_type="pdf", mode="fast")
+    assert req.document_type is DocumentType.PDF
+    assert req.mode is MemoryMode.FAST
+    odd = CreateMemoryRequest(document="x", document_type="spreadsheet", metadata=None)
+    assert odd.document_type == "spreadsheet"
+    assert odd.metadata == {}
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"document_type": "email"}, "document"),
+        ({"document": None}, "document"),
+        (CreateMemoryRequest(document=None), "document"),  # type: ignore[arg-type]
+        ({"document": 5}, "document"),
+        (CreateMemoryRequest(document="x", document_type="spreadsheet"), "document_type"),
+        ({"document": "x", "document_type": "Email"}, "document_type"),
+        ({"document": "x", "mode": "slow"}, "mode"),
+        ({"document": "x", "document_id": 5}, "document_id"),
+        ({"document": "x", "user_id": 5}, "user_id"),
+        ({"document": "x", "customer_id": 5}, "customer_id"),
+        ({"document": "x", "scope": 5}, "scope"),
+        ({"document": "x", "metadata": [1]}, "metadata"),
+        ({"document": "x", "document_created_at": "yesterday"}, "document_created_at"),
+        ({"document": "x", "document_created_at": "2024-05-01T12:00:00"}, "document_created_at"),
+        (
+            {"document": "x", "document_created_at": datetime.datetime(2024, 5, 1)},
+            "document_created_at",
+        ),
+        (
+            {"document": "x", "document_created_at": datetime.date(2024, 5, 1)},
+            "document_created_at",
+        ),
+        ({"document": "x", "documnet_type": "email"}, "documnet_type"),
+        ({"document": {"x": {1, 2}}}, "document"),
+    ],
+)
+def test_document_rules(doc: Any, field: str) -> None:
+    with pytest.raises(SynapValidationError) as info:
+        _validation.document(doc, 4)
+    assert info.value.field == field
+    assert info.value.index == 4
+    assert "documents[4]" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("documents", "field", "index"),
+    [
+        ([], "documents", None),
+        (None, "documents", None),
+        ("text", "documents", None),
+        ([{"document": "x"}] * 101, "documents", None),
+        ([{"document": "x"}, "text"], None, 1),
+        ([{"document": "x"}, 42], None, 1),
+    ],
+)
+def test_documents_container_rules(documents: Any, field: str | None, index: int | None) -> None:
+    with pytest.raises(SynapValidationError) as info:
+        _validation.documents(documents)
+    assert (info.value.field, info.value.index) == (field, index)
+
+
+def test_one_hundred_documents_are_fine() -> None:
+    assert len(_validation.documents([{"document": "x"}] * 100)) == 100
