@@ -29,6 +29,7 @@ from synap._errors import (
     AuthenticationError,
     InsufficientCreditsError,
     NotFoundError,
+    PayloadTooLargeError,
     SynapError,
     SynapValidationError,
 )
@@ -110,6 +111,7 @@ def _messages_kind() -> Kind:
         invalid_errors=(SynapValidationError,),
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
+        split_errors=(PayloadTooLargeError,),
     )
 
 
@@ -124,6 +126,7 @@ def _documents_kind() -> Kind:
         invalid_errors=(SynapValidationError,),
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
+        split_errors=(PayloadTooLargeError,),
     )
 
 

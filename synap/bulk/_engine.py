@@ -99,6 +99,17 @@ class Kind:
     invalid_errors: tuple[type[BaseException], ...]
     fatal_errors: tuple[type[BaseException], ...]
     call_errors: tuple[type[BaseException], ...]
+    # A call refused for its size (HTTP 413) is split in halves and each half sent.
+    split_errors: tuple[type[BaseException], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One call made for a chunk: its answer, or the error it failed with after retries."""
+
+    chunk: Chunk
+    response: Any
+    error: BaseException | None
 
 
 def check_chunk_size(chunk_size: int | None) -> None:
@@ -275,7 +286,35 @@ class Job:
             return True
         return all(chunk.ordering_keys.isdisjoint(other.ordering_keys) for other in running)
 
+    def split(self, chunk: Chunk, error: BaseException) -> tuple[Chunk, Chunk] | None:
+        """The two halves to send instead when `error` says the call was too large (the
+        server stored nothing), each with its own content key; None when it cannot split."""
+        if not isinstance(error, self.kind.split_errors) or len(chunk.items) < 2:
+            return None
+        middle = len(chunk.items) // 2
+        halves = []
+        for part in (slice(None, middle), slice(middle, None)):
+            pairs = list(zip(chunk.positions[part], chunk.items[part], strict=True))
+            halves.append(
+                Chunk(
+                    index=chunk.index,
+                    positions=[p for p, _ in pairs],
+                    items=[e for _, e in pairs],
+                    idempotency_key=idempotency_key(self.job_id, chunk.index, digest(pairs)),
+                    ordering_keys=chunk.ordering_keys,
+                )
+            )
+        return halves[0], halves[1]
+
     # -- results -----------------------------------------------------------------------------
+
+    def settle(self, parts: Iterable[Part], *, quiet: bool = False) -> None:
+        """Take the calls made for one chunk (one, or more after a split)."""
+        for part in parts:
+            if part.error is None:
+                self.complete(part.chunk, part.response, quiet=quiet)
+            else:
+                self.fail(part.chunk, part.error, quiet=quiet)
 
     def complete(self, chunk: Chunk, response: Any, *, quiet: bool = False) -> None:
         """A call answered: checkpoint what it stored (durably, first), then tell the caller."""

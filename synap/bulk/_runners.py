@@ -1,5 +1,6 @@
 """The I/O of a bulk job: the blocking runner (a thread pool over the facade's one httpx
-client) and its async twin (tasks under a bound). Every decision is the `Job`'s."""
+client) and its async twin (tasks under a bound). Every decision is the `Job`'s; a call's
+answer comes back as `Part`s (one per call actually made, several when a 413 split it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from synap.bulk._engine import BulkSummary, Chunk, Job, check_concurrency
+from synap.bulk._engine import BulkSummary, Chunk, Job, Part, check_concurrency
 
 
 def run_sync(
@@ -18,17 +19,22 @@ def run_sync(
     """Feed `items` through `job`, at most `concurrency` calls in flight, each `send(chunk)`."""
     check_concurrency(concurrency)
     job.open()
-    running: dict[Future[Any], Chunk] = {}
+    running: dict[Future[list[Part]], Chunk] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synap-bulk")
 
-    def settle(done: Iterable[Future[Any]], quiet: bool = False) -> None:
+    def call(chunk: Chunk) -> list[Part]:
+        try:
+            return [Part(chunk, send(chunk), None)]
+        except Exception as error:
+            halves = job.split(chunk, error)
+            if halves is None:
+                return [Part(chunk, None, error)]
+            return [part for half in halves for part in call(half)]
+
+    def settle(done: Iterable[Future[list[Part]]], quiet: bool = False) -> None:
         for future in sorted(done, key=lambda f: running[f].index):
-            chunk = running.pop(future)
-            error = future.exception()
-            if error is None:
-                job.complete(chunk, future.result(), quiet=quiet)
-            else:
-                job.fail(chunk, error, quiet=quiet)
+            del running[future]
+            job.settle(future.result(), quiet=quiet)
 
     def drain_one() -> None:
         done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -38,7 +44,7 @@ def run_sync(
         while running and not job.can_start(chunk, running.values(), concurrency):
             drain_one()
         if job.fatal is None:
-            running[pool.submit(send, chunk)] = chunk
+            running[pool.submit(call, chunk)] = chunk
 
     try:
         for item in items:
@@ -81,18 +87,22 @@ async def run_async(
     """The async twin of `run_sync`: tasks instead of threads; `items` may be async."""
     check_concurrency(concurrency)
     job.open()
-    running: dict[asyncio.Task[Any], Chunk] = {}
+    running: dict[asyncio.Task[list[Part]], Chunk] = {}
 
-    def settle(done: Iterable[asyncio.Task[Any]], quiet: bool = False) -> None:
+    async def call(chunk: Chunk) -> list[Part]:
+        try:
+            return [Part(chunk, await send(chunk), None)]
+        except Exception as error:
+            halves = job.split(chunk, error)
+            if halves is None:
+                return [Part(chunk, None, error)]
+            return [part for half in halves for part in await call(half)]
+
+    def settle(done: Iterable[asyncio.Task[list[Part]]], quiet: bool = False) -> None:
         for task in sorted(done, key=lambda t: running[t].index):
-            chunk = running.pop(task)
-            if task.cancelled():
-                continue  # never answered: not confirmed, resent (same key) on resume
-            error = task.exception()
-            if error is None:
-                job.complete(chunk, task.result(), quiet=quiet)
-            else:
-                job.fail(chunk, error, quiet=quiet)
+            del running[task]
+            if not task.cancelled():  # a cancelled call is not confirmed: resent on resume
+                job.settle(task.result(), quiet=quiet)
 
     async def drain_one() -> None:
         done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -102,7 +112,7 @@ async def run_async(
         while running and not job.can_start(chunk, running.values(), concurrency):
             await drain_one()
         if job.fatal is None:
-            running[asyncio.ensure_future(send(chunk))] = chunk
+            running[asyncio.ensure_future(call(chunk))] = chunk
 
     try:
         if isinstance(items, AsyncIterable):
