@@ -1,0 +1,325 @@
+"""`synap import messages FILE.jsonl` and `synap import documents PATH ...`.
+
+Streams the input (memory stays flat), sends it in calls of at most 100 with bounded
+concurrency, shows progress on stderr (a live bar on a terminal, plain lines otherwise), prints
+a summary on stdout with the file line of every item not stored, and exits 0 when everything
+is stored, 1 when some items failed, 2 on bad usage or when nothing could be stored (130 on
+Ctrl-C; rerun with the same --checkpoint to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# The validator names the entry by its index in the batch ("messages[6].role ..."); a report
+# by file line reads better without it.
+_ENTRY_PREFIX = re.compile(r"^(?:messages|documents)\[\d+\]\.?\s*")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    messages = kinds.add_parser(
+        "messages",
+        help="record conversation messages from a JSONL file (one message object per line)",
+        description="Record conversation messages from a JSONL file: one JSON object per line "
+        "with conversation_id, role, content (and optionally user_id, customer_id, session_id, "
+        "metadata, timestamp, ...).",
+    )
+    messages.add_argument("file", metavar="FILE.jsonl", help="the JSONL file to import")
+    messages.add_argument(
+        "--conversation-id", help="conversation_id for lines that have none (a UUID)"
+    )
+    messages.add_argument(
+        "--timestamp-field",
+        default="timestamp",
+        metavar="NAME",
+        help="the field holding each message's time, sent as ISO-8601 UTC (default: timestamp)",
+    )
+    _common(messages)
+
+    documents = kinds.add_parser(
+        "documents",
+        help="ingest documents from files and folders",
+        description="Ingest documents: each file is one document (its text; a .json file's "
+        "object), each line of a .jsonl file is one CreateMemoryRequest as JSON. Folders are "
+        "read recursively, in name order, hidden files skipped.",
+    )
+    documents.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    documents.add_argument(
+        "--document-type",
+        choices=(
+            "ai-chat-conversation",
+            "document",
+            "email",
+            "pdf",
+            "image",
+            "audio",
+            "meeting-transcript",
+        ),
+        help="document_type of every document (default: from the file extension: .eml email, "
+        ".vtt/.srt meeting-transcript, otherwise document)",
+    )
+    documents.add_argument(
+        "--created-at-field",
+        default="document_created_at",
+        metavar="NAME",
+        help="the field holding the creation time in .json/.jsonl documents (default: "
+        "document_created_at); other files use their modification time",
+    )
+    documents.add_argument("--mode", choices=("fast", "long-range"), help="processing mode")
+    documents.add_argument("--scope", help="memory scope of every document")
+    _common(documents)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-id", help="user_id for items that have none")
+    parser.add_argument("--customer-id", help="customer_id for items that have none")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, metavar="N", help="calls in flight (default: 4)"
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, metavar="N", help="items per call, at most 100 (default: 100)"
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="make the import resumable: confirmed calls are recorded here, and a rerun with "
+        "the same file skips them",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate everything and report each bad line; send nothing",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="TZ",
+        help="zone of timestamps without an offset: UTC (default), local, or e.g. Europe/Paris",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--base-url", help="Synap URL (default: $SYNAP_BASE_URL)")
+    parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from synap._errors import SynapError
+    from synap.bulk import CheckpointError
+    from synap.bulk._files import SourceMap, TimestampError, resolve_timezone
+
+    try:
+        naive_tz = resolve_timezone(args.timezone)
+    except TimestampError as exc:
+        return _usage(str(exc))
+    source_map = SourceMap()
+    try:
+        items, total = _reader(args, naive_tz, source_map)
+    except OSError as exc:
+        return _usage(f"cannot read {exc.filename}: {exc.strerror}")
+
+    progress = ProgressReport(sys.stderr, label=f"import {args.kind}")
+    try:
+        summary = _send(args, items, total, progress)
+    except KeyboardInterrupt:
+        progress.finish()
+        hint = (
+            f"rerun with --checkpoint {args.checkpoint} to resume"
+            if args.checkpoint
+            else "use --checkpoint FILE to make an import resumable"
+        )
+        print(f"synap import: interrupted; {hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except CheckpointError as exc:
+        progress.finish()
+        return _usage(str(exc))
+    except SynapError as exc:
+        progress.finish()
+        print(f"synap import: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        progress.finish()
+        return _usage(f"cannot read {exc.filename}: {exc.strerror}")
+    progress.finish()
+    _print_summary(args, summary, source_map)
+    if summary.ok:
+        return EXIT_OK
+    good = summary.total - summary.failed if summary.dry_run else summary.succeeded
+    # Some items failed; when none could be stored (or, in a dry run, none is valid) say so.
+    return EXIT_SOME_FAILED if good else EXIT_USAGE
+
+
+def _usage(message: str) -> int:
+    print(f"synap import: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _reader(args: argparse.Namespace, naive_tz: Any, source_map: Any) -> tuple[Iterator[Any], int]:
+    from synap.bulk import _files
+
+    if args.kind == "messages":
+        defaults = {
+            "conversation_id": args.conversation_id,
+            "user_id": args.user_id,
+            "customer_id": args.customer_id,
+        }
+        total = _files.count_lines(args.file)  # also fails early on a missing file
+        items = _files.read_messages(
+            args.file,
+            defaults=defaults,
+            timestamp_field=args.timestamp_field,
+            naive_tz=naive_tz,
+            source_map=source_map,
+        )
+        return items, total
+    for path in args.paths:
+        os.stat(path)  # a missing path fails here, before anything is sent
+    defaults = {
+        "user_id": args.user_id,
+        "customer_id": args.customer_id,
+        "mode": args.mode,
+        "scope": args.scope,
+    }
+    total = _files.count_documents(args.paths)
+    items = _files.read_documents(
+        args.paths,
+        document_type=args.document_type,
+        defaults={k: v for k, v in defaults.items() if v is not None},
+        created_at_field=args.created_at_field,
+        naive_tz=naive_tz,
+        source_map=source_map,
+    )
+    return items, total
+
+
+def _send(
+    args: argparse.Namespace, items: Iterator[Any], total: int, progress: ProgressReport
+) -> Any:
+    from synap import bulk
+
+    options: dict[str, Any] = {
+        "chunk_size": args.chunk_size,
+        "concurrency": args.concurrency,
+        "checkpoint": args.checkpoint,
+        "on_progress": progress,
+        "total": total,
+        "dry_run": args.dry_run,
+    }
+    if args.dry_run:
+        # Nothing is sent, so no client (and no API key) is needed.
+        if args.kind == "messages":
+            return bulk.record_messages(None, items, **options)
+        return bulk.bulk_create(None, items, **options)
+    from synap import Synap
+
+    with Synap(api_key=args.api_key, base_url=args.base_url) as client:
+        if args.kind == "messages":
+            return client.conversation.record_messages_bulk(items, **options)
+        return client.memories.bulk_create(items, **options)
+
+
+def _print_summary(args: argparse.Namespace, summary: Any, source_map: Any) -> None:
+    noun = "lines" if args.kind == "messages" else "documents"
+    failures = []
+    for failure in summary.failures:
+        name, line = source_map.locate(failure.position)
+        failures.append(
+            {
+                "position": failure.position,
+                "source": name,
+                "line": line,
+                "stage": failure.stage,
+                "reason": _ENTRY_PREFIX.sub("", failure.reason),
+            }
+        )
+    if args.json:
+        report = {
+            "total": summary.total,
+            "succeeded": summary.succeeded,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+            "calls": summary.calls,
+            "dry_run": summary.dry_run,
+            "failures": failures,
+        }
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    if summary.dry_run:
+        print(
+            f"dry run, nothing sent: {summary.total:,} {noun} read, "
+            f"{summary.total - summary.failed:,} valid, {summary.failed:,} invalid"
+        )
+    else:
+        resumed = f" ({summary.skipped:,} by an earlier run)" if summary.skipped else ""
+        print(
+            f"{summary.succeeded:,} of {summary.total:,} {noun} stored{resumed}, "
+            f"{summary.failed:,} failed, {summary.calls:,} calls"
+        )
+    for f in failures:
+        where = (
+            f"line {f['line']}"
+            if args.kind == "messages"
+            else (f"{f['source']}:{f['line']}" if f["line"] is not None else f["source"])
+        )
+        print(f"{where}: {f['stage']}: {f['reason']}")
+
+
+class ProgressReport:
+    """`(done, total)` -> progress on `stream`: a live bar with rate and ETA on a terminal,
+    a plain line at most every few seconds (and at the end) otherwise."""
+
+    def __init__(self, stream: IO[str], *, label: str, interval: float | None = None) -> None:
+        self.stream = stream
+        self.label = label
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self.interval = interval if interval is not None else (0.1 if self.live else 2.0)
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if not finished and now - self.last < self.interval:
+            return
+        self.last = now
+        line = f"{self.label} {self.render(done, total, now - self.started)}"
+        if self.live:
+            self.stream.write("\r\x1b[2K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    @staticmethod
+    def render(done: int, total: int | None, elapsed: float) -> str:
+        rate = done / elapsed if elapsed > 0 else 0.0
+        speed = f"{rate:,.0f}/s"
+        if not total:
+            return f"{done:,} items  {speed}"
+        fraction = min(done / total, 1.0)
+        width = 24
+        filled = int(fraction * width)
+        bar = "#" * filled + "-" * (width - filled)
+        eta = _clock((total - done) / rate) if rate > 0 and done < total else "0:00"
+        return f"[{bar}] {fraction:4.0%} {done:,}/{total:,}  {speed}  ETA {eta}"
+
+    def finish(self) -> None:
+        if self.live and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
