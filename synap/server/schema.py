@@ -1,0 +1,286 @@
+"""The spec's own JSON Schemas, used to judge request bodies and headers.
+
+The server loads `openapi/synap.yaml` (in a checkout) or the copy shipped in the wheel as
+`synap/server/synap.yaml`, so client and server are built from one document. Validation
+failures come out FastAPI style: `{"loc": [...], "msg": "...", "type": "..."}`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+# A checkout first (the spec being edited is the truth), then the copy inside the wheel.
+SPEC_LOCATIONS = (
+    Path(__file__).resolve().parents[2] / "openapi" / "synap.yaml",
+    Path(__file__).resolve().parent / "synap.yaml",
+)
+_SPEC_URI = "urn:synap:openapi"
+
+ErrorItem = dict[str, Any]
+"""One validation failure: `{"loc": [...], "msg": str, "type": str}`."""
+
+
+def spec_path() -> Path:
+    """Where the spec is read from: the checkout's `openapi/synap.yaml` or the wheel's copy."""
+    for candidate in SPEC_LOCATIONS:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        "synap's OpenAPI document is missing: looked for "
+        + " and ".join(str(p) for p in SPEC_LOCATIONS)
+    )
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    """The parsed OpenAPI document (cached)."""
+    with spec_path().open(encoding="utf-8") as f:
+        spec: dict[str, Any] = yaml.safe_load(f)
+    return spec
+
+
+# RFC 3339 date-time, the meaning of `format: date-time`: an offset is required.
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+
+
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # `format` only constrains strings
+    if len(value) != 36 or any(value[i] != "-" for i in (8, 13, 18, 23)):
+        return False
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+# Our own checkers, so validation does not depend on which optional packages are installed.
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("uuid")(_is_uuid)
+_FORMATS.checks("date-time")(_is_date_time)
+
+
+class SpecValidator:
+    """Validates instances against the spec's component schemas and operation parameters."""
+
+    def __init__(self, spec: Mapping[str, Any] | None = None) -> None:
+        self.spec: Mapping[str, Any] = load_spec() if spec is None else spec
+        resource: Resource[Any] = Resource.from_contents(
+            dict(self.spec), default_specification=DRAFT202012
+        )
+        self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """The component schema `name`, as written in the spec."""
+        schema: dict[str, Any] = self.spec["components"]["schemas"][name]
+        return schema
+
+    def _validator(self, key: str, schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = jsonschema.Draft202012Validator(
+                dict(schema), registry=self._registry, format_checker=_FORMATS
+            )
+            self._validators[key] = validator
+        return validator
+
+    def errors(self, name: str, instance: Any, loc: tuple[str | int, ...] = ()) -> list[ErrorItem]:
+        """Every way `instance` fails the component schema `name`, locations prefixed by `loc`."""
+        validator = self._validator(name, {"$ref": f"{_SPEC_URI}#/components/schemas/{name}"})
+        return _convert(validator.iter_errors(instance), loc) + _unicode_errors(instance, loc)
+
+    def envelope_errors(
+        self, name: str, list_field: str, instance: Any, loc: tuple[str | int, ...] = ()
+    ) -> list[ErrorItem]:
+        """Errors of a batch request `name` with its entries left unjudged.
+
+        The batch endpoints judge entries one by one, so only the envelope (the list itself:
+        present, an array, its size; the other fields) can fail the whole request.
+        """
+        key = f"{name}:envelope"
+        validator = self._validators.get(key)
+        if validator is None:
+            schema = copy.deepcopy(self.schema(name))
+            schema["properties"][list_field]["items"] = {}
+            validator = self._validator(key, schema)
+        return _convert(validator.iter_errors(instance), loc)
+
+    def header_errors(self, operation_id: str, headers: Mapping[str, str]) -> list[ErrorItem]:
+        """Errors of the operation's header parameters (e.g. `Idempotency-Key` length)."""
+        found: list[ErrorItem] = []
+        for param in self.operation(operation_id).get("parameters", []):
+            param = self._resolve(param)
+            if param.get("in") != "header":
+                continue
+            name = param["name"]
+            value = headers.get(name.lower())
+            if value is None:
+                if param.get("required"):
+                    found.append(_item(("header", name), "Field required", "missing"))
+                continue
+            validator = self._validator(f"header:{operation_id}:{name}", param["schema"])
+            found += _convert(validator.iter_errors(value), ("header", name))
+        return found
+
+    def operation(self, operation_id: str) -> dict[str, Any]:
+        """The operation object with this `operationId`."""
+        for item in self.spec["paths"].values():
+            for op in item.values():
+                if op.get("operationId") == operation_id:
+                    found: dict[str, Any] = op
+                    return found
+        raise KeyError(operation_id)
+
+    def default(self, schema_name: str, field: str) -> Any:
+        """The spec's `default` of a property (e.g. a document's `mode`)."""
+        return self.schema(schema_name)["properties"][field].get("default")
+
+    def _resolve(self, node: Mapping[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            target: Any = self.spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return dict(node)
+
+
+def _item(loc: tuple[str | int, ...], msg: str, type_: str) -> ErrorItem:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+_TYPE_WORDS = {
+    "string": ("a valid string", "string_type"),
+    "object": ("a valid dictionary", "dict_type"),
+    "array": ("a valid list", "list_type"),
+    "boolean": ("a valid boolean", "bool_type"),
+    "integer": ("a valid integer", "int_type"),
+    "number": ("a valid number", "float_type"),
+    "null": ("None", "none_type"),
+}
+
+
+def _type_words(types: object) -> tuple[str, str]:
+    names = [types] if isinstance(types, str) else list(types)  # type: ignore[call-overload]
+    words = [_TYPE_WORDS.get(str(t), (str(t), "type_error")) for t in names if t != "null"]
+    if not words:
+        return _TYPE_WORDS["null"]
+    return " or ".join(w for w, _ in words), words[0][1]
+
+
+def _convert(
+    errors: Iterator[jsonschema.ValidationError], loc: tuple[str | int, ...]
+) -> list[ErrorItem]:
+    items: list[ErrorItem] = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        where = loc + tuple(error.absolute_path)
+        kind = error.validator
+        expected: Any = error.validator_value
+        value: Any = error.instance
+        if kind == "required":
+            present = value if isinstance(value, dict) else {}
+            missing = [f for f in expected if f not in present]
+            items += [_item((*where, f), "Field required", "missing") for f in missing]
+        elif kind == "type":
+            words, type_ = _type_words(expected)
+            items.append(_item(where, f"Input should be {words}", type_))
+        elif kind == "enum":
+            options = [repr(v) for v in expected]
+            listed = options[0] if len(options) == 1 else ", ".join(options[:-1])
+            if len(options) > 1:
+                listed += f" or {options[-1]}"
+            items.append(_item(where, f"Input should be {listed}", "enum"))
+        elif kind == "format" and expected == "uuid":
+            items.append(_item(where, "Input should be a valid UUID", "uuid_parsing"))
+        elif kind == "format" and expected == "date-time":
+            msg = "Input should be a valid RFC 3339 datetime with a timezone offset"
+            items.append(_item(where, msg, "datetime_parsing"))
+        elif kind == "maxItems":
+            n = len(value)
+            msg = f"List should have at most {expected} items after validation, not {n}"
+            items.append(_item(where, msg, "too_long"))
+        elif kind == "minItems":
+            n = len(value)
+            msg = f"List should have at least {expected} item after validation, not {n}"
+            items.append(_item(where, msg, "too_short"))
+        elif kind == "minLength":
+            msg = f"String should have at least {expected} character"
+            items.append(_item(where, msg, "string_too_short"))
+        elif kind == "maxLength":
+            msg = f"String should have at most {expected} characters"
+            items.append(_item(where, msg, "string_too_long"))
+        elif kind in ("oneOf", "anyOf"):
+            types = [s.get("type") for s in expected if isinstance(s, dict)]
+            words, _ = _type_words([t for t in types if isinstance(t, str)] or ["value"])
+            items.append(_item(where, f"Input should be {words}", "union_type"))
+        else:
+            items.append(_item(where, error.message, "value_error"))
+    # A value of the wrong type also fails its enum or format: report the type alone.
+    typed = {tuple(i["loc"]) for i in items if i["type"].endswith("_type")}
+    return [i for i in items if i["type"].endswith("_type") or tuple(i["loc"]) not in typed]
+
+
+def _unicode_errors(instance: Any, loc: tuple[str | int, ...]) -> list[ErrorItem]:
+    """Strings that cannot be stored as UTF-8 (JSON allows lone surrogates such as \\ud800)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(instance, loc)]
+    while stack:  # iterative: bodies may nest deeply
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if not _utf8_ok(value):
+                return [
+                    _item(
+                        where, "Input should be a valid string: invalid unicode", "string_unicode"
+                    )
+                ]
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if not _utf8_ok(k):
+                    return [_item(where, "Keys should be valid unicode", "string_unicode")]
+                stack.append((v, (*where, k)))
+        elif isinstance(value, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(value))
+    return []
+
+
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def describe(errors: list[ErrorItem], *, skip: int = 0) -> str:
+    """Errors as one line, `field: message; ...`, naming fields after the first `skip` parts."""
+    parts = []
+    for error in errors:
+        field = ".".join(str(p) for p in error["loc"][skip:]) or "entry"
+        parts.append(f"{field}: {error['msg']}")
+    return "; ".join(parts)
