@@ -80,13 +80,13 @@ class Checkpoint:
             _lock(handle, p)
             handle.seek(0)
             text = handle.read()
+            if "\n" not in text and not _whole_json(text):
+                text = ""  # the crash happened while the header was written: start afresh
             if text.strip():
                 cp = cls._parse(p, text, kind=kind, chunk_size=chunk_size)
                 cp._file = handle
                 if not text.endswith("\n"):
-                    # A torn last line: start the next record on a line of its own.
-                    handle.write("\n")
-                    _sync(handle)
+                    _repair_tail(handle, text)
                 return cp
             cp = cls(path=p, kind=kind, job_id=uuid.uuid4().hex, chunk_size=chunk_size or 100)
             cp._file = handle
@@ -162,6 +162,25 @@ class Checkpoint:
         if self._file is not None:
             self._file.close()  # closing releases the lock
             self._file = None
+
+
+def _whole_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _repair_tail(handle: IO[str], text: str) -> None:
+    """The last line lacks its newline: complete it if it is whole, else (torn by a crash
+    mid-write, so never counted) cut it off, so that the next record starts a line."""
+    head, _, tail = text.rpartition("\n")
+    if _whole_json(tail):
+        handle.write("\n")
+    else:
+        handle.truncate(len((head + "\n").encode()))
+    _sync(handle)
 
 
 def _sync(handle: IO[str]) -> None:

@@ -168,17 +168,24 @@ def _with_defaults(
 
 
 def document_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named, and the files under folders named (sorted, hidden ones skipped)."""
+    """Files named, and the files under folders named: in name order, a subfolder's files
+    where its name sorts (like `find | sort`), hidden entries skipped. Deterministic, so a
+    resumed import meets the same documents at the same positions."""
     for given in paths:
         p = Path(given)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root, name)
+        yield from _walk(p) if p.is_dir() else (p,)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(Path(entry.path))
         else:
-            yield p
+            yield Path(entry.path)
 
 
 def count_documents(paths: Iterable[str | os.PathLike[str]]) -> int:
