@@ -33,6 +33,13 @@ from synap._errors import (
 )
 
 if TYPE_CHECKING:
+    from synap._client import AsyncSynap, MaximemSynapSDK, Synap
+    from synap.conversation import (
+        BatchMessageError,
+        BatchMessageResult,
+        RecordMessageResponse,
+        RecordMessagesBatchResponse,
+    )
     from synap.memories.models import (
         BatchCreateResponse,
         CreateMemoryRequest,

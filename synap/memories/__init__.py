@@ -1,1 +1,274 @@
-"""`memories.batch_create`: bootstrap ingestion of documents (resources added in step 2)."""
+"""`client.memories`: bootstrap ingestion of documents with `batch_create`.
+
+`Memories` (blocking, on `Synap`) and `AsyncMemories` (on `AsyncSynap` and `MaximemSynapSDK`)
+take the same arguments and return the same `BatchCreateResponse`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from synap import _wire
+from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from synap.memories.models import (
+    BatchCreateResponse,
+    CreateMemoryRequest,
+    CreateMemoryResponse,
+    DocumentType,
+    IngestionStatus,
+    MemoryMode,
+)
+
+if TYPE_CHECKING:
+    from synap._transport import AsyncTransport, SyncTransport
+    from synap.bulk import BulkSummary
+
+__all__ = [
+    "AsyncMemories",
+    "BatchCreateResponse",
+    "CreateMemoryRequest",
+    "CreateMemoryResponse",
+    "DocumentType",
+    "IngestionStatus",
+    "Memories",
+    "MemoryMode",
+]
+
+
+class Memories:
+    """Ingesting documents into long-term memory (blocking): `client.memories`."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def batch_create(
+        self,
+        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        fail_fast: bool = False,
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> BatchCreateResponse:
+        """Ingest multiple documents in a single call.
+
+        The primary method for bootstrap ingestion: loading historical conversations,
+        backfilling knowledge bases, and migrating data from other systems. Each document is
+        processed independently through the ingestion pipeline. At most 100 documents per
+        call; for more, see `synap.bulk`.
+
+        Args:
+            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+                `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
+                `customer_id`, `scope`, `mode`, `metadata`.
+            fail_fast: If True, the entire batch is rejected as soon as any single document
+                fails validation (an invalid document raises here and nothing is sent). If
+                False (default), valid documents are accepted and invalid ones are returned
+                with `error_message` populated in their result, in submission order.
+            idempotency_key: Names this write; the same on every retry. Pass your own to make
+                a repeat of the call (e.g. after a crash) safe.
+            correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            `BatchCreateResponse` with `batch_id`, `total`, `succeeded`, `failed` and
+            `results` (one `CreateMemoryResponse` per document: `ingestion_id`,
+            `document_id`, `status`, `queued_at`, `error_message`).
+
+        Raises:
+            SynapValidationError: when the batch payload is malformed (not a list, empty,
+                entries that are not `CreateMemoryRequest` or dict) or exceeds the maximum
+                size of 100; nothing is sent.
+            SynapAuthError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        plan = _wire.plan_batch_create(documents, fail_fast)
+        if plan.request is None:
+            return plan.unsent()
+        return self._transport.send(
+            _wire.BATCH_CREATE,
+            plan.request,
+            plan.result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    def bulk_create(
+        self,
+        documents: Iterable[CreateMemoryRequest | dict[str, Any]],
+        *,
+        chunk_size: int | None = None,
+        concurrency: int = 4,
+        checkpoint: str | os.PathLike[str] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        total: int | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
+        dry_run: bool = False,
+    ) -> BulkSummary:
+        """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
+        (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
+
+        `documents` may be any iterable or generator; it is read lazily. Invalid
+        documents are reported, never sent, and do not stop the rest. Each call has an
+        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
+        rerun of the same input skips what was stored and resends the rest without duplicates.
+
+        Args:
+            documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
+            chunk_size: Documents per call (1-100; default 100).
+            concurrency: Calls in flight at once.
+            checkpoint: A file recording confirmed calls, to resume after a crash.
+            on_progress: Called as `on_progress(done, total)` after each call.
+            total: The number of documents, for progress when `documents` has no len().
+            on_result: Called as `on_result(position, result)` for each stored document.
+            dry_run: Validate and count only; send nothing (no API key needed).
+
+        Returns:
+            A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
+            and `failures` (position, reason, stage of every document not stored).
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError, NotFoundError: which would fail
+                every call alike; the job stops.
+            synap.bulk.CheckpointError: the checkpoint belongs to another job or input.
+        """
+        from synap import bulk
+
+        return bulk.bulk_create(
+            self,
+            documents,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            checkpoint=checkpoint,
+            on_progress=on_progress,
+            total=total,
+            on_result=on_result,
+            dry_run=dry_run,
+        )
+
+    def __repr__(self) -> str:
+        return f"<synap Memories {self._transport.conn.base_url}>"
+
+
+class AsyncMemories:
+    """Ingesting documents into long-term memory (async): `client.memories`."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def batch_create(
+        self,
+        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        fail_fast: bool = False,
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+    ) -> BatchCreateResponse:
+        """Ingest multiple documents in a single call.
+
+        The primary method for bootstrap ingestion: loading historical conversations,
+        backfilling knowledge bases, and migrating data from other systems. Each document is
+        processed independently through the ingestion pipeline. At most 100 documents per
+        call; for more, see `synap.bulk`.
+
+        Args:
+            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+                `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
+                `customer_id`, `scope`, `mode`, `metadata`.
+            fail_fast: If True, the entire batch is rejected as soon as any single document
+                fails validation (an invalid document raises here and nothing is sent). If
+                False (default), valid documents are accepted and invalid ones are returned
+                with `error_message` populated in their result, in submission order.
+            idempotency_key: Names this write; the same on every retry. Pass your own to make
+                a repeat of the call (e.g. after a crash) safe.
+            correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            `BatchCreateResponse` with `batch_id`, `total`, `succeeded`, `failed` and
+            `results` (one `CreateMemoryResponse` per document: `ingestion_id`,
+            `document_id`, `status`, `queued_at`, `error_message`).
+
+        Raises:
+            SynapValidationError: when the batch payload is malformed (not a list, empty,
+                entries that are not `CreateMemoryRequest` or dict) or exceeds the maximum
+                size of 100; nothing is sent.
+            SynapAuthError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        plan = _wire.plan_batch_create(documents, fail_fast)
+        if plan.request is None:
+            return plan.unsent()
+        return await self._transport.send(
+            _wire.BATCH_CREATE,
+            plan.request,
+            plan.result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    async def bulk_create(
+        self,
+        documents: Iterable[CreateMemoryRequest | dict[str, Any]]
+        | AsyncIterable[CreateMemoryRequest | dict[str, Any]],
+        *,
+        chunk_size: int | None = None,
+        concurrency: int = 4,
+        checkpoint: str | os.PathLike[str] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        total: int | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
+        dry_run: bool = False,
+    ) -> BulkSummary:
+        """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
+        (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
+
+        `documents` may be any iterable or generator (or async iterable); it is read lazily. Invalid
+        documents are reported, never sent, and do not stop the rest. Each call has an
+        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
+        rerun of the same input skips what was stored and resends the rest without duplicates.
+
+        Args:
+            documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
+            chunk_size: Documents per call (1-100; default 100).
+            concurrency: Calls in flight at once.
+            checkpoint: A file recording confirmed calls, to resume after a crash.
+            on_progress: Called as `on_progress(done, total)` after each call.
+            total: The number of documents, for progress when `documents` has no len().
+            on_result: Called as `on_result(position, result)` for each stored document.
+            dry_run: Validate and count only; send nothing (no API key needed).
+
+        Returns:
+            A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
+            and `failures` (position, reason, stage of every document not stored).
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError, NotFoundError: which would fail
+                every call alike; the job stops.
+            synap.bulk.CheckpointError: the checkpoint belongs to another job or input.
+        """
+        from synap import bulk
+
+        return await bulk.abulk_create(
+            self,
+            documents,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            checkpoint=checkpoint,
+            on_progress=on_progress,
+            total=total,
+            on_result=on_result,
+            dry_run=dry_run,
+        )
+
+    def __repr__(self) -> str:
+        return f"<synap AsyncMemories {self._transport.conn.base_url}>"

@@ -1,0 +1,289 @@
+"""The facades: `Synap` (blocking), `AsyncSynap` (async) and `MaximemSynapSDK` (the vendor
+docs' async entry point). Configuration, one httpx client, and the two resources."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from synap import __version__, _config
+from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from synap._errors import InvalidInputError
+from synap._transport import AsyncTransport, Connection, SyncTransport, install_hooks
+from synap.conversation import AsyncConversation, Conversation
+from synap.memories import AsyncMemories, Memories
+
+__all__ = ["AsyncSynap", "MaximemSynapSDK", "Synap"]
+
+_USER_AGENT = f"synap-python/{__version__}"
+
+
+def _connect(
+    kind: type[httpx.Client] | type[httpx.AsyncClient],
+    *,
+    api_key: str | None,
+    base_url: str | httpx.URL | None,
+    timeout: TimeoutTypes | NotGiven,
+    allow_insecure_http: bool,
+    http_client: httpx.Client | httpx.AsyncClient | None,
+    instance_id: str | None,
+) -> tuple[Connection, httpx.Timeout]:
+    """Resolve the configuration and set up the httpx client (shared by both facades)."""
+    _config.setup_logging()
+    key = _config.api_key(api_key)
+    if http_client is not None and not isinstance(http_client, kind):
+        raise InvalidInputError(
+            f"http_client must be an {kind.__module__}.{kind.__name__}, "
+            f"got {type(http_client).__name__}",
+            field="http_client",
+        )
+    url = _config.base_url(
+        base_url,
+        client_base_url=http_client.base_url if http_client is not None else None,
+        allow_insecure_http=allow_insecure_http,
+    )
+    default = http_client.timeout if http_client is not None else _config.DEFAULT_TIMEOUT
+    resolved_timeout = _config.timeout(timeout, default)
+    instance = _config.instance_id(instance_id)
+    if http_client is None:
+        http: httpx.Client | httpx.AsyncClient = kind(
+            base_url=url, timeout=resolved_timeout, headers={"User-Agent": _USER_AGENT}
+        )
+    else:
+        http = http_client
+        # The generated functions send paths relative to the httpx client's base URL.
+        http.base_url = httpx.URL(url)
+    install_hooks(http)
+    conn = Connection(
+        http, owns_http=http_client is None, base_url=url, api_key=key, instance_id=instance
+    )
+    return conn, resolved_timeout
+
+
+class Synap:
+    """The blocking Synap client, for scripts, notebooks and threaded servers.
+
+    Args:
+        api_key: Your Synap API key (`synap_...`); defaults to `SYNAP_API_KEY`.
+        base_url: The service URL; defaults to `SYNAP_BASE_URL`, else the hosted service.
+            Plain `http://` is refused except to loopback unless `allow_insecure_http=True`.
+        timeout: Seconds for every phase, or an `httpx.Timeout`; None disables. Default:
+            connect 5 s, read 30 s, write 10 s, pool 10 s.
+        max_retries: Retries after a failed try (network errors, timeouts, 408, 429, 5xx).
+        allow_insecure_http: Allow `http://` to hosts other than loopback.
+        http_client: An `httpx.Client` of your own (proxies, custom transports, mocks). The
+            SDK adds its event hooks and sets its `base_url`; you keep ownership: `close()`
+            does not close it.
+        instance_id: Sent as `X-Instance-ID`; defaults to `SYNAP_INSTANCE_ID`.
+
+    Use as a context manager, or call `close()`, to release the connection pool.
+
+    Raises:
+        AuthenticationError: no API key (argument or `SYNAP_API_KEY`).
+        InvalidInputError: an invalid base URL, timeout, `max_retries` or `http_client`.
+    """
+
+    conversation: Conversation
+    """`record_message` and `record_messages_batch`."""
+    memories: Memories
+    """`batch_create`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        allow_insecure_http: bool = False,
+        http_client: httpx.Client | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        retries = _config.max_retries(max_retries)
+        conn, resolved = _connect(
+            httpx.Client,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            http_client=http_client,
+            instance_id=instance_id,
+        )
+        self._use(SyncTransport(conn, resolved, retries))
+
+    def _use(self, transport: SyncTransport) -> None:
+        self._transport = transport
+        self.conversation = Conversation(transport)
+        self.memories = Memories(transport)
+
+    @property
+    def base_url(self) -> str:
+        """The service URL calls go to."""
+        return self._transport.conn.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of every call (unless a call passes its own)."""
+        return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call is retried."""
+        return self._transport.policy.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with another timeout and/or retry count, sharing this client's connection
+        pool (closing either closes the pool)."""
+        copy = object.__new__(type(self))
+        copy._use(
+            self._transport.copy(
+                _config.timeout(timeout, self._transport.timeout),
+                self.max_retries
+                if isinstance(max_retries, NotGiven)
+                else _config.max_retries(max_retries),
+            )
+        )
+        return copy
+
+    def close(self) -> None:
+        """Close the connection pool (not an `http_client` you passed in). Idempotent."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+
+class AsyncSynap:
+    """The async Synap client, for asyncio (and trio) services.
+
+    The same arguments as `Synap`, with an `httpx.AsyncClient` for `http_client`; the same
+    methods, awaited. Use `async with`, or `await client.aclose()`, to release the pool.
+    """
+
+    conversation: AsyncConversation
+    """`record_message` and `record_messages_batch`."""
+    memories: AsyncMemories
+    """`batch_create`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        allow_insecure_http: bool = False,
+        http_client: httpx.AsyncClient | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        retries = _config.max_retries(max_retries)
+        conn, resolved = _connect(
+            httpx.AsyncClient,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            http_client=http_client,
+            instance_id=instance_id,
+        )
+        self._use(AsyncTransport(conn, resolved, retries))
+
+    def _use(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+        self.conversation = AsyncConversation(transport)
+        self.memories = AsyncMemories(transport)
+
+    @property
+    def base_url(self) -> str:
+        """The service URL calls go to."""
+        return self._transport.conn.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of every call (unless a call passes its own)."""
+        return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call is retried."""
+        return self._transport.policy.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with another timeout and/or retry count, sharing this client's connection
+        pool (closing either closes the pool)."""
+        copy = object.__new__(type(self))
+        copy._use(
+            self._transport.copy(
+                _config.timeout(timeout, self._transport.timeout),
+                self.max_retries
+                if isinstance(max_retries, NotGiven)
+                else _config.max_retries(max_retries),
+            )
+        )
+        return copy
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not an `http_client` you passed in). Idempotent."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+
+class MaximemSynapSDK(AsyncSynap):
+    """The vendor docs' entry point: an `AsyncSynap` with `initialize()` and `shutdown()`.
+
+        sdk = MaximemSynapSDK(api_key="synap_your_key_here")
+        await sdk.initialize()
+        await sdk.conversation.record_message(...)
+        await sdk.shutdown()
+
+    Takes the same arguments as `AsyncSynap` (and honours `SYNAP_API_KEY`,
+    `SYNAP_BASE_URL`); also usable as `async with MaximemSynapSDK(...) as sdk:`.
+    """
+
+    async def initialize(self) -> None:
+        """Get ready to make calls. Configuration is checked when the SDK is built, so this
+        makes no network call; it is kept for code written against the vendor docs."""
+        if self._transport.conn.closed:
+            from synap._errors import SynapError
+
+            raise SynapError("This SDK was shut down; create a new one.")
+
+    async def shutdown(self) -> None:
+        """Release the connection pool (the same as `aclose()`)."""
+        await self.aclose()

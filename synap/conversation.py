@@ -1,0 +1,429 @@
+"""`client.conversation`: recording conversation turns, one at a time or in batches.
+
+`Conversation` (blocking, on `Synap`) and `AsyncConversation` (on `AsyncSynap` and
+`MaximemSynapSDK`) have the same methods with the same arguments and return the same dicts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+from synap import _validation, _wire
+from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
+
+if TYPE_CHECKING:
+    from synap._transport import AsyncTransport, SyncTransport
+    from synap.bulk import BulkSummary
+
+__all__ = [
+    "AsyncConversation",
+    "BatchMessageError",
+    "BatchMessageResult",
+    "Conversation",
+    "RecordMessageResponse",
+    "RecordMessagesBatchResponse",
+]
+
+
+class RecordMessageResponse(TypedDict):
+    """A dict describing the recorded message (keys the server adds are kept too)."""
+
+    message_id: str
+    """Server-assigned message identifier."""
+    conversation_id: str
+    """Echo of the supplied conversation id."""
+    session_id: str
+    """Session id (the one you passed, or the auto-generated one)."""
+    recorded_at: str
+    """ISO-8601 timestamp of when the message was accepted, as the server wrote it."""
+    conversation_message_count: NotRequired[int]
+    """How many messages the conversation holds, this one included (when the server says)."""
+
+
+class BatchMessageResult(TypedDict, total=False):
+    """One entry's outcome: `message_id` and `recorded_at` when stored, `error` when not."""
+
+    message_id: str
+    conversation_id: str
+    session_id: str
+    recorded_at: str
+    error: str
+
+
+class BatchMessageError(TypedDict):
+    """A rejected entry by position (sent by some servers besides `results`)."""
+
+    index: int
+    error: str
+
+
+class RecordMessagesBatchResponse(TypedDict):
+    """A dict summarising the batch outcome."""
+
+    total: int
+    """Number of messages submitted."""
+    succeeded: int
+    """Number of messages accepted."""
+    failed: int
+    """Number of messages rejected."""
+    results: list[BatchMessageResult]
+    """Per-message results in submission order."""
+    errors: NotRequired[list[BatchMessageError]]
+    """The rejected entries again, by index, when the server sends them."""
+
+
+class Conversation:
+    """Recording conversation turns (blocking): `client.conversation`."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def record_message(
+        self,
+        conversation_id: str | Any,
+        role: str,
+        content: str,
+        user_id: str,
+        customer_id: str | None = None,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RecordMessageResponse:
+        """Records a single message turn against a conversation.
+
+        Synap uses recorded messages to build conversation-scoped context (facts, preferences,
+        episodes) and as input for compaction. Both `user` and `assistant` turns should be
+        recorded so the system has the full transcript.
+
+        Args:
+            conversation_id: Stable identifier for the conversation; all messages sharing it
+                form one transcript. Must be a valid UUID (a string or `uuid.UUID`): generate
+                one with `str(uuid.uuid4())` and reuse it for every turn. This call is what
+                registers a conversation.
+            role: Message role. Must be `"user"` or `"assistant"`.
+            content: The message text.
+            user_id: External user identifier (your application's user ID). Required so the
+                message is scoped to the right end user.
+            customer_id: External customer/tenant identifier. Required for B2B instances;
+                optional for B2C instances, where Synap derives it from the user.
+            session_id: Optional session identifier. Auto-generated if not provided.
+            metadata: Free-form metadata to attach to the message (e.g. model name, latency,
+                custom tags).
+            idempotency_key: Names this write; every retry of the call sends the same one. A
+                fresh one is generated when not given; pass your own to make a repeat of the
+                call (e.g. after a crash) safe.
+            correlation_id: Sent as `X-Correlation-ID` (generated when not given), the same on
+                every retry; errors carry it.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            A dict with `message_id`, `conversation_id`, `session_id` and `recorded_at`.
+
+        Raises:
+            InvalidInputError: when `role` is not `"user"` or `"assistant"`, when required
+                identifiers are missing, or when `conversation_id` is not a UUID (nothing is
+                sent).
+            AuthenticationError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        body = _wire.record_message_request(
+            _validation.record_message_body(
+                conversation_id, role, content, user_id, customer_id, session_id, metadata
+            )
+        )
+        return self._transport.send(
+            _wire.RECORD_MESSAGE,
+            body,
+            _wire.record_message_result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    def record_messages_batch(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RecordMessagesBatchResponse:
+        """Records many messages in one call.
+
+        Use this when backfilling an existing transcript, syncing a buffered queue, or
+        recording a multi-turn exchange after it completes.
+
+        Args:
+            messages: List of message dicts, each with the keys of `record_message`:
+                `conversation_id` (required, a UUID), `role` (required, `"user"` or
+                `"assistant"`), `content` (required), and optional `user_id`, `customer_id`,
+                `session_id`, `metadata`. Unlike `record_message`, `user_id` and `customer_id`
+                are optional in batch mode. Other keys are passed through unchanged.
+            idempotency_key: Names this write; the same on every retry (see `record_message`).
+            correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            A dict with `total`, `succeeded`, `failed` and `results` (per-message results in
+            submission order: `message_id` and `recorded_at` for stored entries, `error` for
+            rejected ones).
+
+        Raises:
+            InvalidInputError: when the list is empty, or an entry is missing required keys or
+                its `role` is invalid (`.index` names the entry; nothing is sent).
+            AuthenticationError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        body = _wire.record_messages_batch_request(_validation.batch_messages(messages))
+        return self._transport.send(
+            _wire.RECORD_MESSAGES_BATCH,
+            body,
+            _wire.record_messages_batch_result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    def record_messages_bulk(
+        self,
+        messages: Iterable[dict[str, Any]],
+        *,
+        chunk_size: int | None = None,
+        concurrency: int = 4,
+        checkpoint: str | os.PathLike[str] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        total: int | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
+        dry_run: bool = False,
+        preserve_order: bool = True,
+    ) -> BulkSummary:
+        """Record any number of messages: `record_messages_batch` calls of at most
+        `chunk_size` (default 100) entries, at most `concurrency` at a time.
+
+        `messages` may be any iterable or generator; it is read lazily. Invalid entries
+        are reported, never sent, and do not stop the rest. Each call has an idempotency key
+        derived from the job and its content, so with `checkpoint=PATH` a rerun of the same
+        input skips what was stored and resends the rest without duplicates.
+
+        Args:
+            messages: Message dicts, as for `record_messages_batch`.
+            chunk_size: Entries per call (1-100; default 100).
+            concurrency: Calls in flight at once.
+            checkpoint: A file recording confirmed calls, to resume after a crash.
+            on_progress: Called as `on_progress(done, total)` after each call.
+            total: The number of messages, for progress when `messages` has no len().
+            on_result: Called as `on_result(position, result)` for each stored entry.
+            dry_run: Validate and count only; send nothing (no API key needed).
+            preserve_order: Keep the turns of one conversation in order across calls.
+
+        Returns:
+            A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
+            and `failures` (position, reason, stage of every entry not stored).
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError, NotFoundError: which would fail
+                every call alike; the job stops.
+            synap.bulk.CheckpointError: the checkpoint belongs to another job or input.
+        """
+        from synap import bulk
+
+        return bulk.record_messages(
+            self,
+            messages,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            checkpoint=checkpoint,
+            on_progress=on_progress,
+            total=total,
+            on_result=on_result,
+            dry_run=dry_run,
+            preserve_order=preserve_order,
+        )
+
+    def __repr__(self) -> str:
+        return f"<synap Conversation {self._transport.conn.base_url}>"
+
+
+class AsyncConversation:
+    """Recording conversation turns (async): `client.conversation`."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def record_message(
+        self,
+        conversation_id: str | Any,
+        role: str,
+        content: str,
+        user_id: str,
+        customer_id: str | None = None,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+    ) -> RecordMessageResponse:
+        """Records a single message turn against a conversation.
+
+        Synap uses recorded messages to build conversation-scoped context (facts, preferences,
+        episodes) and as input for compaction. Both `user` and `assistant` turns should be
+        recorded so the system has the full transcript.
+
+        Args:
+            conversation_id: Stable identifier for the conversation; all messages sharing it
+                form one transcript. Must be a valid UUID (a string or `uuid.UUID`): generate
+                one with `str(uuid.uuid4())` and reuse it for every turn. This call is what
+                registers a conversation.
+            role: Message role. Must be `"user"` or `"assistant"`.
+            content: The message text.
+            user_id: External user identifier (your application's user ID). Required so the
+                message is scoped to the right end user.
+            customer_id: External customer/tenant identifier. Required for B2B instances;
+                optional for B2C instances, where Synap derives it from the user.
+            session_id: Optional session identifier. Auto-generated if not provided.
+            metadata: Free-form metadata to attach to the message (e.g. model name, latency,
+                custom tags).
+            idempotency_key: Names this write; every retry of the call sends the same one. A
+                fresh one is generated when not given; pass your own to make a repeat of the
+                call (e.g. after a crash) safe.
+            correlation_id: Sent as `X-Correlation-ID` (generated when not given), the same on
+                every retry; errors carry it.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            A dict with `message_id`, `conversation_id`, `session_id` and `recorded_at`.
+
+        Raises:
+            InvalidInputError: when `role` is not `"user"` or `"assistant"`, when required
+                identifiers are missing, or when `conversation_id` is not a UUID (nothing is
+                sent).
+            AuthenticationError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        body = _wire.record_message_request(
+            _validation.record_message_body(
+                conversation_id, role, content, user_id, customer_id, session_id, metadata
+            )
+        )
+        return await self._transport.send(
+            _wire.RECORD_MESSAGE,
+            body,
+            _wire.record_message_result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    async def record_messages_batch(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+    ) -> RecordMessagesBatchResponse:
+        """Records many messages in one call.
+
+        Use this when backfilling an existing transcript, syncing a buffered queue, or
+        recording a multi-turn exchange after it completes.
+
+        Args:
+            messages: List of message dicts, each with the keys of `record_message`:
+                `conversation_id` (required, a UUID), `role` (required, `"user"` or
+                `"assistant"`), `content` (required), and optional `user_id`, `customer_id`,
+                `session_id`, `metadata`. Unlike `record_message`, `user_id` and `customer_id`
+                are optional in batch mode. Other keys are passed through unchanged.
+            idempotency_key: Names this write; the same on every retry (see `record_message`).
+            correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
+            timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+
+        Returns:
+            A dict with `total`, `succeeded`, `failed` and `results` (per-message results in
+            submission order: `message_id` and `recorded_at` for stored entries, `error` for
+            rejected ones).
+
+        Raises:
+            InvalidInputError: when the list is empty, or an entry is missing required keys or
+                its `role` is invalid (`.index` names the entry; nothing is sent).
+            AuthenticationError: when the API key is missing or invalid.
+            NetworkError: when the SDK cannot reach Synap (after retries).
+        """
+        body = _wire.record_messages_batch_request(_validation.batch_messages(messages))
+        return await self._transport.send(
+            _wire.RECORD_MESSAGES_BATCH,
+            body,
+            _wire.record_messages_batch_result,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            timeout=timeout,
+        )
+
+    async def record_messages_bulk(
+        self,
+        messages: Iterable[dict[str, Any]] | AsyncIterable[dict[str, Any]],
+        *,
+        chunk_size: int | None = None,
+        concurrency: int = 4,
+        checkpoint: str | os.PathLike[str] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        total: int | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
+        dry_run: bool = False,
+        preserve_order: bool = True,
+    ) -> BulkSummary:
+        """Record any number of messages: `record_messages_batch` calls of at most
+        `chunk_size` (default 100) entries, at most `concurrency` at a time.
+
+        `messages` may be any iterable or generator (or async iterable); it is read lazily.
+        Invalid entries are reported, never sent, and do not stop the rest. Each call has an
+        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
+        rerun of the same input skips what was stored and resends the rest without
+        duplicates.
+
+        Args:
+            messages: Message dicts, as for `record_messages_batch`.
+            chunk_size: Entries per call (1-100; default 100).
+            concurrency: Calls in flight at once.
+            checkpoint: A file recording confirmed calls, to resume after a crash.
+            on_progress: Called as `on_progress(done, total)` after each call.
+            total: The number of messages, for progress when `messages` has no len().
+            on_result: Called as `on_result(position, result)` for each stored entry.
+            dry_run: Validate and count only; send nothing (no API key needed).
+            preserve_order: Keep the turns of one conversation in order across calls.
+
+        Returns:
+            A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
+            and `failures` (position, reason, stage of every entry not stored).
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError, NotFoundError: which would fail
+                every call alike; the job stops.
+            synap.bulk.CheckpointError: the checkpoint belongs to another job or input.
+        """
+        from synap import bulk
+
+        return await bulk.arecord_messages(
+            self,
+            messages,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            checkpoint=checkpoint,
+            on_progress=on_progress,
+            total=total,
+            on_result=on_result,
+            dry_run=dry_run,
+            preserve_order=preserve_order,
+        )
+
+    def __repr__(self) -> str:
+        return f"<synap AsyncConversation {self._transport.conn.base_url}>"
