@@ -182,7 +182,9 @@ class FaultMiddleware:
             raise InjectedDrop("connection dropped before the write")
         else:
             status = int(kind)
-            detail = json.dumps({"detail": f"Injected fault: HTTP {status}"}).encode()
+            detail = json.dumps(
+                {"detail": f"Injected fault: HTTP {status}"}, separators=(",", ":")
+            ).encode()
             headers = {"retry-after": str(plan.retry_after)} if status == 429 else {}
             await send(_start(status, detail, headers))
             await send({"type": "http.response.body", "body": detail})
