@@ -16,7 +16,7 @@ return a `BulkSummary`: totals, and every item not stored with its position and 
   was lost is not stored twice by a server that honours the key. A checkpoint of another job
   or input raises `CheckpointError` before anything of it is misapplied.
 - Progress: `on_progress(done, total)` after each call, `total` from `total=` or len(), else
-  None. `on_result(position, result)` gets each entry's result as the server answered it.
+  None. `on_result(position, result)` gets each stored entry's result as the server sent it.
 """
 
 from __future__ import annotations

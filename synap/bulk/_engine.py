@@ -331,8 +331,9 @@ class Job:
         if quiet:
             return
         if self.on_result is not None:
-            for position, (_, result) in zip(chunk.positions, outcomes, strict=True):
-                self.on_result(position, result)
+            for position, (reason, result) in zip(chunk.positions, outcomes, strict=True):
+                if not reason:
+                    self.on_result(position, result)
         self._advance(len(chunk.positions))
 
     def fail(self, chunk: Chunk, error: BaseException, *, quiet: bool = False) -> None:
