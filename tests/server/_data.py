@@ -55,7 +55,8 @@ def document(text: str = "User: My favorite color is blue.", **fields: Any) -> d
 
 def client(url: str, api_key: str | None, **kwargs: Any) -> httpx.Client:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.Client(base_url=url, headers=headers, timeout=10, **kwargs)
+    kwargs.setdefault("timeout", 10)
+    return httpx.Client(base_url=url, headers=headers, **kwargs)
 
 
 def assert_valid(schema: str, body: Any) -> None:
