@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -348,3 +351,31 @@ def test_results_are_json_ready(facade: str, server: LocalServer) -> None:
     results: list[Any] = []
     run_bulk(facade, server, "messages", messages(3), on_result=lambda p, r: results.append(r))
     assert json.loads(json.dumps(results)) == results
+
+
+def test_a_killed_process_resumes_and_stores_each_once(
+    facade: str, server: LocalServer, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "job.ckpt"
+    script = Path(__file__).with_name("_crash_job.py")
+    # Killed (SIGKILL) just after the server committed call 5 and before the job saw it.
+    done = subprocess.run(
+        [sys.executable, str(script), server.url, server.api_key, str(checkpoint), "5", facade],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert len(stored_contents(server)) == 500
+    confirmed = checkpoint.read_text().splitlines()[1:]
+    assert [json.loads(line)["chunk"] for line in confirmed] == [0, 1, 2, 3]
+
+    watch = Watch()
+    summary = run_bulk(
+        facade, server, "messages", messages(1050), watch=watch, checkpoint=checkpoint
+    )
+    assert (summary.succeeded, summary.skipped, summary.calls) == (1050, 400, 7)
+    assert stored_contents(server) == [f"message {i}" for i in range(1050)]
+    assert server.store is not None
+    assert server.store.counts()["idempotency_keys"] == 11  # call 5 was replayed, not redone
