@@ -179,8 +179,7 @@ class LocalServerProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
-        self._stderr.close()
+        self.stop()  # stderr_text() and fault_counts() stay readable
 
     def __repr__(self) -> str:
         state = self.url if self._process is not None else "stopped"
