@@ -282,7 +282,7 @@ class ProgressReport:
         self.live = bool(getattr(stream, "isatty", lambda: False)())
         self.interval = interval if interval is not None else (0.1 if self.live else 2.0)
         self.started = time.monotonic()
-        self.last = 0.0
+        self.last = float("-inf")  # the first report is always shown
         self.shown = False
 
     def __call__(self, done: int, total: int | None) -> None:

@@ -379,3 +379,27 @@ def test_a_killed_process_resumes_and_stores_each_once(
     assert stored_contents(server) == [f"message {i}" for i in range(1050)]
     assert server.store is not None
     assert server.store.counts()["idempotency_keys"] == 11  # call 5 was replayed, not redone
+
+
+def test_the_input_is_read_lazily_with_bounded_look_ahead(facade: str, server: LocalServer) -> None:
+    consumed = 0
+
+    def counting() -> Iterator[dict[str, Any]]:
+        nonlocal consumed
+        for entry in messages(3000, per_conversation=100):
+            consumed += 1
+            yield entry
+
+    ahead: list[int] = []
+    summary = run_bulk(
+        facade,
+        server,
+        "messages",
+        counting(),
+        concurrency=3,
+        on_progress=lambda done, total: ahead.append(consumed - done),
+    )
+    assert summary.succeeded == 3000
+    # Never more than the calls in flight, the chunk waiting for a slot and one item read
+    # ahead: memory stays flat however long the input.
+    assert max(ahead) <= (3 + 1) * 100 + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -295,3 +296,34 @@ def test_the_command_line_entry_point(server: LocalServer, transcript: Path) -> 
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("246 of 250 lines stored, 4 failed, 3 calls\n")
     assert len(stored_contents(server)) == 246
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
+    from synap.commands.import_ import ProgressReport
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    bar = ProgressReport(terminal, label="import messages", interval=0)
+    bar(50, 200)
+    bar(200, 200)
+    bar.finish()
+    frames = terminal.getvalue().split("\r\x1b[2K")[1:]
+    assert frames[0].startswith("import messages [######------------------]  25% 50/200  ")
+    assert "/s  ETA " in frames[0]
+    assert frames[1].startswith("import messages [########################] 100% 200/200")
+    assert frames[1].endswith("ETA 0:00\n")
+
+    plain = io.StringIO()
+    lines = ProgressReport(plain, label="import documents", interval=3600)
+    lines(1, None)  # shown: the first report
+    lines(2, None)  # not shown: too soon
+    lines(3, 3)  # shown: complete
+    lines.finish()
+    shown = plain.getvalue().splitlines()
+    assert len(shown) == 2
+    assert shown[0].startswith("import documents 1 items")
+    assert shown[1].startswith("import documents [####")
+    assert "\r" not in plain.getvalue()
