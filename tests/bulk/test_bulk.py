@@ -403,3 +403,41 @@ def test_the_input_is_read_lazily_with_bounded_look_ahead(facade: str, server: L
     # Never more than the calls in flight, the chunk waiting for a slot and one item read
     # ahead: memory stays flat however long the input.
     assert max(ahead) <= (3 + 1) * 100 + 1
+
+
+def test_the_docs_entry_point_and_models(server: LocalServer) -> None:
+    from datetime import UTC, datetime
+
+    from synap import CreateMemoryRequest, MaximemSynapSDK
+
+    def requests() -> Iterator[CreateMemoryRequest]:
+        for i in range(120):
+            yield CreateMemoryRequest(
+                document=f"User: fact {i}",
+                user_id="user_789",
+                customer_id="cust_456",
+                mode="fast",
+                document_created_at=datetime(2024, 5, 1, 12, tzinfo=UTC),
+            )
+
+    async def main() -> Any:
+        sdk = MaximemSynapSDK(api_key=server.api_key, base_url=server.url)
+        await sdk.initialize()
+        try:
+            return await sdk.memories.bulk_create(requests(), concurrency=2)
+        finally:
+            await sdk.shutdown()
+
+    summary = asyncio.run(main())
+    assert (summary.succeeded, summary.calls) == (120, 2)
+    stored = read_snapshot(server.db_path)["documents"]
+    assert {d["document_created_at"] for d in stored} == {"2024-05-01T12:00:00Z"}
+    assert {d["mode"] for d in stored} == {"fast"}
+
+
+def test_import_synap_does_not_load_bulk_or_dateutil() -> None:
+    code = (
+        "import sys, synap; print(sorted(m for m in sys.modules if 'dateutil' in m or 'bulk' in m))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
