@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -236,3 +237,34 @@ def test_every_request_example_of_the_spec_is_answered_200(
     body = response.json()
     if "failed" in body:
         assert body["failed"] == 0
+
+
+def test_concurrent_writers_to_one_conversation_keep_it_consistent(
+    shared_server: LocalServer,
+) -> None:
+    conversation = new_id()
+
+    def send(i: int) -> int:
+        with client(shared_server.url, shared_server.api_key) as c:
+            if i % 2:
+                entries = [message(conversation, content=f"{i}-{j}") for j in range(3)]
+                return c.post(MESSAGES_BATCH, json={"messages": entries}).status_code
+            response = c.post(MESSAGES, json=message(conversation, content=f"{i}"))
+            return response.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(send, range(40)))
+    assert set(statuses) == {200}
+    assert shared_server.store is not None
+    stored = next(
+        c
+        for c in shared_server.store.snapshot()["conversations"]
+        if c["conversation_id"] == conversation
+    )
+    assert stored["message_count"] == 20 + 20 * 3
+    assert [m["seq"] for m in stored["messages"]] == list(range(1, 81))
+    contents = [m["content"] for m in stored["messages"]]
+    assert len(set(contents)) == 80
+    for i in range(1, 40, 2):  # each batch stored contiguously, in its order
+        start = contents.index(f"{i}-0")
+        assert contents[start : start + 3] == [f"{i}-0", f"{i}-1", f"{i}-2"]
