@@ -19,7 +19,7 @@ SERVER_EXTRA_HINT = "the local server needs the server extra: pip install 'synap
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one (default)")
     parser.add_argument("--db", default="synap.db", help="SQLite file (default ./synap.db)")
     parser.add_argument(
         "--api-key",
@@ -36,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="b2b: customer_id required on messages (default); b2c: resolved from user_id",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=None, help="larger bodies get 413 (default 4 MiB)"
+        "--max-body-bytes",
+        type=_positive,
+        default=None,
+        help="larger bodies get 413 (default 4 MiB)",
     )
     parser.add_argument(
         "--faults",
@@ -52,6 +55,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=True,
         help="log each request to stderr (default on)",
     )
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0..65535")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number of bytes")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -107,6 +107,8 @@ def test_serve_with_given_keys_and_faults_prints_the_counters(tmp_path: Path) ->
         ["--faults", "500=2"],
         ["--api-key", "=cust"],
         ["--tenancy", "b2x"],
+        ["--port", "70000"],
+        ["--max-body-bytes", "0"],
     ],
 )
 def test_serve_rejects_bad_arguments(tmp_path: Path, args: list[str]) -> None:
