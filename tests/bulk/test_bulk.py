@@ -312,7 +312,7 @@ def test_documents_in_chunks_with_invalid_ones_reported(facade: str, server: Loc
         (120, "invalid"),
         (249, "invalid"),
     ]
-    assert [c.entries for c in watch.calls] == [99, 99, 49]
+    assert sorted(c.entries for c in watch.calls) == [49, 99, 99]  # calls overlap
     assert all(c.path == "/api/v1/memories/batch" for c in watch.calls)
     # Calls overlap (documents have no order to keep): compare by content.
     stored = {d["document"]: d for d in read_snapshot(server.db_path)["documents"]}
