@@ -66,7 +66,7 @@ class BulkSummary:
     failed: int
     skipped: int
     calls: int
-    failures: tuple[BulkFailure, ...]
+    failures: tuple[BulkFailure, ...] = field(repr=False)
     dry_run: bool = False
 
     @property
@@ -222,7 +222,10 @@ class Job:
         try:
             return self.kind.validate(item, position)
         except self.kind.invalid_errors as exc:
-            self._failures.append(BulkFailure(position, str(exc), "invalid", exc))
+            # Without its traceback: a kept frame would keep the whole item alive.
+            self._failures.append(
+                BulkFailure(position, str(exc), "invalid", exc.with_traceback(None))
+            )
             return None
 
     def _close_chunk(self) -> Chunk | None:
@@ -342,6 +345,7 @@ class Job:
             raise error  # not an API outcome (a bug): never swallow it
         self._calls += 1
         reason = str(error) or type(error).__name__
+        error = error.with_traceback(None)  # kept per failure: no frames, no stray buffers
         self._failures.extend(BulkFailure(p, reason, "error", error) for p in chunk.positions)
         if isinstance(error, self.kind.fatal_errors) and self.fatal is None:
             self.fatal = error
