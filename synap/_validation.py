@@ -100,9 +100,24 @@ def _role(value: object, index: int | None) -> str:
     )
 
 
+def _sendable(value: str, field: str, index: int | None, container: str) -> str:
+    # JSON can spell a lone surrogate ("\ud800") but UTF-8, the wire encoding, cannot carry
+    # one: without this check the call fails inside the JSON encoder, naming no field.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _fail(
+            f"{_where(field, index, container)} contains a character that cannot be sent as "
+            f"UTF-8 (a lone surrogate, {value[exc.start]!r}, at position {exc.start})",
+            field,
+            index,
+        ) from None
+    return value
+
+
 def _content(value: object, index: int | None) -> str:
     if isinstance(value, str):
-        return value
+        return _sendable(value, "content", index, "messages")
     raise _fail(
         f"{_where('content', index, 'messages')} must be a string, got {type(value).__name__}",
         "content",
@@ -111,8 +126,10 @@ def _content(value: object, index: int | None) -> str:
 
 
 def _optional_str(value: object, field: str, index: int | None, container: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _sendable(value, field, index, container)
     raise _fail(
         f"{_where(field, index, container)} must be a string or None, got {type(value).__name__}",
         field,
@@ -172,7 +189,7 @@ def record_message_body(
             "user_id",
             None,
         )
-    body["user_id"] = user_id
+    body["user_id"] = _sendable(user_id, "user_id", None, "messages")
     body["customer_id"] = _optional_str(customer_id, "customer_id", None, "messages")
     session = _optional_str(session_id, "session_id", None, "messages")
     if session is not None:
@@ -350,7 +367,9 @@ def document(doc: object, index: int | None = None) -> dict[str, Any]:
     if isinstance(content, Mapping):
         content = dict(content)
         _json_ready(content, "document", index, "documents")
-    elif not isinstance(content, str):
+    elif isinstance(content, str):
+        _sendable(content, "document", index, "documents")
+    else:
         raise _fail(
             f"{_where('document', index, 'documents')} is required: text or a dict, "
             f"got {type(content).__name__}",
