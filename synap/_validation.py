@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from synap._errors import SynapValidationError
 
 __all__ = [
     "MAX_BATCH_DOCUMENTS",
+    "MAX_NESTING",
     "batch_message",
     "batch_messages",
     "conversation_id",
@@ -31,6 +32,11 @@ __all__ = [
 
 MAX_BATCH_DOCUMENTS = 100
 """The most documents one `memories.batch_create` call may carry (the docs' limit)."""
+
+MAX_NESTING = 32
+"""How many levels of dicts and lists a free-form value (`metadata`, a dict `document`, an
+extra key of a batch entry) may nest, itself included: deeper values are refused before
+sending (the local server refuses bodies nested past 64 levels; JSON encoders recurse)."""
 
 _ROLES = ("user", "assistant")
 _UUID_HINT = "generate one with str(uuid.uuid4()) and reuse it for every turn of the conversation"
@@ -137,9 +143,34 @@ def _optional_str(value: object, field: str, index: int | None, container: str) 
     )
 
 
+def _depth_exceeds(value: object, limit: int) -> bool:
+    """Whether dicts and lists nest more than `limit` levels (`{}` is one). Iterative."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _json_ready(value: object, field: str, index: int | None, container: str) -> None:
     # The same rules httpx applies when it encodes the body (no NaN, UTF-8), checked here so
-    # that one bad entry is reported with its index instead of failing the whole call.
+    # that one bad entry is reported with its index instead of failing the whole call. The
+    # depth is checked first: the encoder recurses, and deep input ends in a RecursionError.
+    if _depth_exceeds(value, MAX_NESTING):
+        raise _fail(
+            f"{_where(field, index, container)} nests more than {MAX_NESTING} levels of dicts "
+            "and lists",
+            field,
+            index,
+        )
     try:
         json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
