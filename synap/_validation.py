@@ -121,6 +121,16 @@ def _sendable(value: str, field: str, index: int | None, container: str) -> str:
     return value
 
 
+def _key_name(key: str) -> str:
+    """A key as a message can show it: as is when printable UTF-8, else escaped (`'\\ud800'`),
+    so that the message naming it can itself be printed and logged."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return ascii(key)
+    return key if key.isprintable() else ascii(key)
+
+
 def _content(value: object, index: int | None) -> str:
     if isinstance(value, str):
         return _sendable(value, "content", index, "messages")
@@ -258,9 +268,11 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
         _optional_str(out["session_id"], "session_id", index, "messages")
     if "metadata" in out:
         out["metadata"] = _metadata(out["metadata"], index, "messages")
-    extra = {k: v for k, v in out.items() if k not in _KNOWN_MESSAGE_KEYS}
-    if extra:
-        _json_ready(extra, next(iter(extra)), index, "messages")
+    for key, value in out.items():
+        if key not in _KNOWN_MESSAGE_KEYS:  # passed through: each checked, so the bad one is named
+            name = _key_name(key)
+            _sendable(key, name, index, "messages")
+            _json_ready(value, name, index, "messages")
     return out
 
 
@@ -377,10 +389,11 @@ def document(doc: object, index: int | None = None) -> dict[str, Any]:
     elif isinstance(doc, Mapping):
         unknown = [k for k in doc if k not in _DOCUMENT_KEYS]
         if unknown:
+            name = _key_name(str(unknown[0]))
             raise _fail(
-                f"{_where(str(unknown[0]), index, 'documents')} is not a document field; the "
-                f"fields are {', '.join(_DOCUMENT_KEYS)}",
-                str(unknown[0]),
+                f"{_where(name, index, 'documents')} is not a document field; the fields are "
+                f"{', '.join(_DOCUMENT_KEYS)}",
+                name,
                 index,
             )
         if "document" not in doc:
