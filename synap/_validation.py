@@ -352,7 +352,8 @@ def _created_at(value: object, index: int | None) -> str | None:
             "document_created_at",
             index,
         )
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         # A naive time is ambiguous by hours; the service reads date-times with an offset.
         raise _fail(
             f"{where} must carry a timezone (e.g. datetime.now(timezone.utc) or a '+02:00' / "
@@ -360,6 +361,17 @@ def _created_at(value: object, index: int | None) -> str | None:
             "document_created_at",
             index,
         )
+    if offset % datetime.timedelta(minutes=1):
+        # RFC 3339 offsets are whole minutes; local mean time zones are not (Amsterdam before
+        # 1937: +00:19:32), and the service refuses "+00:19:32". The same instant in UTC is fine.
+        try:
+            parsed = parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise _fail(
+                f"{where} is out of range once written in UTC, got {_short(value)}",
+                "document_created_at",
+                index,
+            ) from None
     return parsed.isoformat().replace("+00:00", "Z")
 
 
