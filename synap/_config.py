@@ -116,6 +116,18 @@ def base_url(
     return str(url)
 
 
+MAX_TIMEOUT: Final = 86400.0
+"""The longest timeout accepted, in seconds (a day); None means no limit. Longer ones overflow
+the operating system's timers, failing the call only once it is under way."""
+
+
+def _seconds(value: object) -> bool:
+    # `0 < value <= MAX` is False for NaN, so this also refuses NaN and infinities.
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIMEOUT
+    )
+
+
 def timeout(
     value: TimeoutTypes | NotGiven, default: httpx.Timeout = DEFAULT_TIMEOUT
 ) -> httpx.Timeout:
@@ -123,13 +135,21 @@ def timeout(
     if isinstance(value, NotGiven):
         return default
     if isinstance(value, httpx.Timeout):
+        for phase, seconds in value.as_dict().items():
+            if seconds is not None and not _seconds(seconds):
+                raise InvalidInputError(
+                    f"timeout ({phase}) must be a positive number of seconds up to "
+                    f"{MAX_TIMEOUT:.0f}, or None for no limit; got {seconds!r}",
+                    field="timeout",
+                )
         return value
     if value is None:
         return httpx.Timeout(None)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+    if _seconds(value):
         return httpx.Timeout(float(value))
     raise InvalidInputError(
-        f"timeout must be a positive number of seconds, an httpx.Timeout or None; got {value!r}",
+        f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:.0f}, an httpx.Timeout "
+        f"or None (no limit); got {value!r}",
         field="timeout",
     )
 
