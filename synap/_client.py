@@ -4,7 +4,7 @@ docs' async entry point). Configuration, one httpx client, and the two resources
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
@@ -12,8 +12,12 @@ from synap import __version__, _config
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from synap._errors import InvalidInputError
 from synap._transport import AsyncTransport, Connection, SyncTransport, install_hooks
-from synap.conversation import AsyncConversation, Conversation
-from synap.memories import AsyncMemories, Memories
+
+if TYPE_CHECKING:
+    # Imported when a client is built: they load the generated client and the models, which
+    # `from synap import Synap` alone does not need.
+    from synap.conversation import AsyncConversation, Conversation
+    from synap.memories import AsyncMemories, Memories
 
 __all__ = ["AsyncSynap", "MaximemSynapSDK", "Synap"]
 
@@ -114,6 +118,9 @@ class Synap:
         self._use(SyncTransport(conn, resolved, retries))
 
     def _use(self, transport: SyncTransport) -> None:
+        from synap.conversation import Conversation
+        from synap.memories import Memories
+
         self._transport = transport
         self.conversation = Conversation(transport)
         self.memories = Memories(transport)
@@ -207,6 +214,9 @@ class AsyncSynap:
         self._use(AsyncTransport(conn, resolved, retries))
 
     def _use(self, transport: AsyncTransport) -> None:
+        from synap.conversation import AsyncConversation
+        from synap.memories import AsyncMemories
+
         self._transport = transport
         self.conversation = AsyncConversation(transport)
         self.memories = AsyncMemories(transport)
