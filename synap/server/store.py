@@ -97,6 +97,22 @@ _INSERT_DOCUMENT = (
 )
 
 
+# Statements are constants, never built from values: PRAGMAs and table names cannot be bound
+# as parameters, so each variant is spelled out (a static test checks every execute()).
+_SET_SCHEMA_VERSION = "PRAGMA user_version = 1"  # SCHEMA_VERSION
+_SYNCHRONOUS = {
+    "NORMAL": "PRAGMA synchronous = NORMAL",
+    "FULL": "PRAGMA synchronous = FULL",
+    "EXTRA": "PRAGMA synchronous = EXTRA",
+}
+_COUNTS = {
+    "conversations": "SELECT count(*) FROM conversations",
+    "messages": "SELECT count(*) FROM messages",
+    "documents": "SELECT count(*) FROM documents",
+    "idempotency_keys": "SELECT count(*) FROM idempotency_keys",
+}
+
+
 def schema_ddl() -> str:
     """The SQL creating every table (idempotent; run it with `sqlite3.Connection.executescript`).
 
@@ -176,17 +192,18 @@ class Store:
     """
 
     def __init__(self, path: str | PathLike[str], *, synchronous: str = "NORMAL") -> None:
-        if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
+        pragma = _SYNCHRONOUS.get(synchronous.upper())
+        if pragma is None:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
         self.path = Path(path)
         self._lock = threading.Lock()
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._conn.execute(pragma)
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_DDL)
-        self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._conn.execute(_SET_SCHEMA_VERSION)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL into the main file)."""
@@ -212,10 +229,7 @@ class Store:
     def counts(self) -> dict[str, int]:
         """How many conversations, messages, documents and idempotency keys are stored."""
         with _reader(self.path) as conn:
-            return {
-                table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("conversations", "messages", "documents", "idempotency_keys")
-            }
+            return {table: conn.execute(sql).fetchone()[0] for table, sql in _COUNTS.items()}
 
 
 class Transaction:
