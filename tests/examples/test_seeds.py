@@ -51,8 +51,9 @@ async def run_example(name: str, server: LocalServer, monkeypatch: pytest.Monkey
     )
     namespace: dict[str, Any] = {"__name__": "__main__"}
     try:
-        coroutine = eval(code, namespace)  # a coroutine, since the code awaits
-        await coroutine
+        coroutine = eval(code, namespace)  # a coroutine when the code awaits, else None
+        if coroutine is not None:
+            await coroutine
     finally:
         sdk = namespace.get("sdk")
         if sdk is not None:  # the examples never shut their SDK down
