@@ -451,15 +451,17 @@ def record(
 ) -> Recorded:
     """Run `scenario` against the server at `base_url`, writing its cassette afresh.
 
-    Raises `RuntimeError` (and leaves no cassette) when the number of interactions is not one
-    per sending step: a retry, a redirect or a call sent that should not have been.
+    Raises `RuntimeError` when the number of interactions is not one per sending step (a
+    retry, a redirect, or a call sent that should have been refused); the cassette in place is
+    then left as it was.
     """
     path = cassette_path(facade, scenario.name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
+    partial = path.with_name(f".{path.name}.recording")
+    partial.unlink(missing_ok=True)
     try:
         recorder = _vcr(base_url, (api_key,), record_mode=RecordMode.ALL)
-        with recorder.use_cassette(str(path), allow_playback_repeats=False) as cassette:
+        with recorder.use_cassette(str(partial), allow_playback_repeats=False) as cassette:
             run(facade, scenario, base_url=base_url, api_key=api_key)
             statuses = [response["status"]["code"] for response in cassette.responses]
         if len(statuses) != scenario.interactions:
@@ -467,9 +469,9 @@ def record(
                 f"{facade}/{scenario.name}: {len(statuses)} interactions recorded, "
                 f"expected {scenario.interactions}"
             )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return Recorded(path, statuses)
 
 

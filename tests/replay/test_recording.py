@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -129,3 +130,17 @@ def test_stored_responses_lose_the_key_and_keep_a_true_length() -> None:
         "content-length": [str(len(stored["body"]["string"]))],
         "x-echo": ["<SYNAP_API_KEY>"],
     }
+
+
+def test_a_recording_that_does_not_match_its_scenario_writes_nothing(tmp_path: Path) -> None:
+    from synap.server import LocalServer
+
+    sent = cassettes.BY_NAME["record_message_success"].steps[0]
+    wrong = cassettes.Scenario("record_message_success", (replace(sent, sends=False),))
+    target = cassettes.cassette_path("sync", wrong.name, tmp_path)
+    target.parent.mkdir()
+    target.write_text("the cassette in place\n")
+    with LocalServer() as server, pytest.raises(RuntimeError, match="1 interactions recorded"):
+        cassettes.record("sync", wrong, base_url=server.url, api_key=server.api_key, root=tmp_path)
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+    assert target.read_text() == "the cassette in place\n"
