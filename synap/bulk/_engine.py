@@ -42,7 +42,9 @@ class BulkFailure:
 
     `position` is its 0-based index in the input. `stage` says why: `"invalid"` (refused by the
     SDK's validation, never sent), `"rejected"` (the server answered with an error for this
-    entry) or `"error"` (its call failed after the SDK's retries; `error` is the `SynapError`).
+    entry) or `"error"` (its call failed after the SDK's retries; `error` is the `SynapError`;
+    with `preserve_order`, the later entries of that call's conversations are not sent either
+    but reported with the same error, so that a rerun stores each conversation in order).
     """
 
     position: int
@@ -182,6 +184,8 @@ class Job:
     _skipped: int = field(init=False, default=0)
     _calls: int = field(init=False, default=0)
     _failures: list[BulkFailure] = field(init=False, default_factory=list)
+    # Ordering keys (conversations) a failed call left with a gap -> the error it failed with.
+    _gaps: dict[str, BaseException] = field(init=False, default_factory=dict)
 
     def open(self) -> None:
         check_chunk_size(self.chunk_size)
@@ -289,6 +293,35 @@ class Job:
             return True
         return all(chunk.ordering_keys.isdisjoint(other.ordering_keys) for other in running)
 
+    def hold_back(self, chunk: Chunk) -> Chunk | None:
+        """`chunk` without the entries of conversations an earlier failed call left with a gap.
+
+        Sending them would store a conversation's later turns before the missing ones, which a
+        rerun would then append out of order; they are reported instead (stage `"error"`, with
+        the earlier call's error) and sent by the rerun, in order. None: nothing left to send.
+        """
+        if not self._gaps or chunk.ordering_keys.isdisjoint(self._gaps):
+            return chunk
+        keep: list[tuple[int, dict[str, Any]]] = []
+        for position, entry in zip(chunk.positions, chunk.items, strict=True):
+            key = self.kind.ordering_key(entry)
+            if key in self._gaps:
+                error = self._gaps[key]
+                reason = f"not sent: an earlier call of conversation {key} failed ({error})"
+                self._failures.append(BulkFailure(position, reason, "error", error))
+            else:
+                keep.append((position, entry))
+        self._advance(len(chunk.positions) - len(keep))
+        if not keep:
+            return None
+        return Chunk(
+            index=chunk.index,
+            positions=[p for p, _ in keep],
+            items=[e for _, e in keep],
+            idempotency_key=idempotency_key(self.job_id, chunk.index, digest(keep)),
+            ordering_keys=self._ordering_keys(e for _, e in keep),
+        )
+
     def split(self, chunk: Chunk, error: BaseException) -> tuple[Chunk, Chunk] | None:
         """The two halves to send instead when `error` says the call was too large (the
         server stored nothing), each with its own content key; None when it cannot split."""
@@ -347,6 +380,11 @@ class Job:
         reason = str(error) or type(error).__name__
         error = error.with_traceback(None)  # kept per failure: no frames, no stray buffers
         self._failures.extend(BulkFailure(p, reason, "error", error) for p in chunk.positions)
+        if self.preserve_order:
+            for entry in chunk.items:
+                key = self.kind.ordering_key(entry)
+                if key is not None:
+                    self._gaps.setdefault(key, error)
         if isinstance(error, self.kind.fatal_errors) and self.fatal is None:
             self.fatal = error
         if not quiet:

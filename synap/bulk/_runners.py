@@ -43,8 +43,9 @@ def run_sync(
     def start(chunk: Chunk) -> None:
         while running and not job.can_start(chunk, running.values(), concurrency):
             drain_one()
-        if job.fatal is None:
-            running[pool.submit(call, chunk)] = chunk
+        ready = job.hold_back(chunk) if job.fatal is None else None
+        if ready is not None:
+            running[pool.submit(call, ready)] = ready
 
     try:
         for item in items:
@@ -111,8 +112,9 @@ async def run_async(
     async def start(chunk: Chunk) -> None:
         while running and not job.can_start(chunk, running.values(), concurrency):
             await drain_one()
-        if job.fatal is None:
-            running[asyncio.ensure_future(call(chunk))] = chunk
+        ready = job.hold_back(chunk) if job.fatal is None else None
+        if ready is not None:
+            running[asyncio.ensure_future(call(ready))] = ready
 
     try:
         if isinstance(items, AsyncIterable):
