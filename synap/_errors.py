@@ -329,6 +329,7 @@ def error_from_exception(
     exc: BaseException,
     *,
     response: Any = None,
+    sent: bool = True,
     correlation_id: str | None,
     request: str,
 ) -> SynapError:
@@ -337,8 +338,8 @@ def error_from_exception(
     `response` is the `httpx.Response` received before the exception, if any: then the
     exception came from reading it (a body that is not JSON or not the documented shape, a
     status code `http.HTTPStatus` does not know such as 520) and the answer decides the class.
-    Without one it is a network failure, a timeout, or a body that could not be encoded.
-    The original exception is kept as `__cause__`.
+    Without one it is a network failure, a timeout, or (`sent=False`: it failed before the
+    request went out) a body that could not be encoded. The original is kept as `__cause__`.
     """
     # Imported here so that the error classes stay importable without httpx.
     import httpx
@@ -366,7 +367,7 @@ def error_from_exception(
         elif isinstance(exc, httpx.TransportError):
             cls = NetworkError
             what = f"could not reach Synap ({type(exc).__name__}: {exc})"
-        elif isinstance(exc, TypeError | ValueError):
+        elif not sent and isinstance(exc, TypeError | ValueError):
             # json= encoding failed before anything was sent (validation makes this rare).
             cls = InvalidInputError
             what = f"could not be encoded as JSON ({type(exc).__name__}: {exc})"

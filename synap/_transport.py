@@ -31,11 +31,12 @@ logger = _config.logger
 class _Call:
     """What the hooks need to know about the call in progress."""
 
-    __slots__ = ("headers", "response", "timeout")
+    __slots__ = ("headers", "response", "sent", "timeout")
 
     def __init__(self, headers: tuple[tuple[str, str], ...], timeout: dict[str, Any]) -> None:
         self.headers = headers
         self.timeout = timeout
+        self.sent = False  # the request was built (its body encoded) and handed to httpx
         self.response: httpx.Response | None = None
 
     def __repr__(self) -> str:  # the headers hold the API key
@@ -49,6 +50,7 @@ def _on_request(request: httpx.Request) -> None:
     call = _CALL.get()
     if call is None:  # a request of the caller's own on a client they shared with us
         return
+    call.sent = True
     request.extensions["timeout"] = call.timeout
     headers = request.headers
     for name, value in call.headers:
@@ -228,13 +230,18 @@ class SyncTransport(_Transport):
                 if logger.isEnabledFor(logging.DEBUG):
                     self._log_attempt(endpoint, retries, key, cid)
                 call.response = None
+                call.sent = False
                 try:
                     response = endpoint.sync(
                         client=self.conn.api, body=body, idempotency_key=key, x_correlation_id=cid
                     )
                 except Exception as exc:
                     outcome: Any = error_from_exception(
-                        exc, response=call.response, correlation_id=cid, request=endpoint.name
+                        exc,
+                        response=call.response,
+                        sent=call.sent,
+                        correlation_id=cid,
+                        request=endpoint.name,
                     )
                 else:
                     outcome = self._outcome(endpoint, response, call, cid, shape)
@@ -280,13 +287,18 @@ class AsyncTransport(_Transport):
                 if logger.isEnabledFor(logging.DEBUG):
                     self._log_attempt(endpoint, retries, key, cid)
                 call.response = None
+                call.sent = False
                 try:
                     response = await endpoint.asyncio(
                         client=self.conn.api, body=body, idempotency_key=key, x_correlation_id=cid
                     )
                 except Exception as exc:
                     outcome: Any = error_from_exception(
-                        exc, response=call.response, correlation_id=cid, request=endpoint.name
+                        exc,
+                        response=call.response,
+                        sent=call.sent,
+                        correlation_id=cid,
+                        request=endpoint.name,
                     )
                 else:
                     outcome = self._outcome(endpoint, response, call, cid, shape)

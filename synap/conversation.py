@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from uuid import UUID
 
 from synap import _validation, _wire
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
@@ -84,7 +85,7 @@ class Conversation:
 
     def record_message(
         self,
-        conversation_id: str | Any,
+        conversation_id: str | UUID,
         role: str,
         content: str,
         user_id: str,
@@ -261,7 +262,7 @@ class AsyncConversation:
 
     async def record_message(
         self,
-        conversation_id: str | Any,
+        conversation_id: str | UUID,
         role: str,
         content: str,
         user_id: str,

@@ -213,9 +213,11 @@ async def test_network_failures_are_network_errors_after_retries(
     assert len(facade.fake.requests) == 3  # default max_retries=2
 
 
-async def test_an_unexpected_exception_below_the_sdk_is_a_synap_error(facade: Facade) -> None:
-    boom = RuntimeError("a bug in a custom transport")
-    facade.fake.then(boom)
+@pytest.mark.parametrize("boom", [RuntimeError("bug"), ValueError("bug"), KeyError("bug")])
+async def test_an_unexpected_exception_below_the_sdk_is_a_synap_error(
+    facade: Facade, boom: Exception
+) -> None:
+    facade.fake.then(boom)  # raised by a (custom) transport, after the request was sent
     with pytest.raises(synap.SynapError) as caught:
         await facade.call("conversation.record_message", **record_args())
     assert type(caught.value) is synap.SynapError

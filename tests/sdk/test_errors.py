@@ -140,18 +140,19 @@ def test_malformed_200_is_an_unexpected_response() -> None:
 
 
 @pytest.mark.parametrize(
-    ("exc", "cls"),
+    ("exc", "sent", "cls"),
     [
-        (httpx.ConnectError("refused"), synap.NetworkError),
-        (httpx.ReadTimeout("slow"), synap.NetworkTimeoutError),
-        (httpx.ConnectTimeout("slow"), synap.NetworkTimeoutError),
-        (httpx.RemoteProtocolError("eof"), synap.NetworkError),
-        (TypeError("Object of type set is not JSON serializable"), synap.InvalidInputError),
-        (RuntimeError("client closed"), synap.SynapError),
+        (httpx.ConnectError("refused"), True, synap.NetworkError),
+        (httpx.ReadTimeout("slow"), True, synap.NetworkTimeoutError),
+        (httpx.ConnectTimeout("slow"), True, synap.NetworkTimeoutError),
+        (httpx.RemoteProtocolError("eof"), True, synap.NetworkError),
+        (TypeError("Object of type set is not JSON serializable"), False, synap.InvalidInputError),
+        (ValueError("a custom transport's bug"), True, synap.SynapError),
+        (RuntimeError("client closed"), False, synap.SynapError),
     ],
 )
-def test_exceptions_without_an_answer(exc: Exception, cls: type[Exception]) -> None:
-    error = _errors.error_from_exception(exc, correlation_id="c", request=REQ)
+def test_exceptions_without_an_answer(exc: Exception, sent: bool, cls: type[Exception]) -> None:
+    error = _errors.error_from_exception(exc, sent=sent, correlation_id="c", request=REQ)
     assert type(error) is cls
     assert error.__cause__ is exc
     assert error.status_code is None
