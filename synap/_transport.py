@@ -13,7 +13,7 @@ only in `await`.
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -44,6 +44,16 @@ class _Call:
 
 
 _CALL: ContextVar[_Call | None] = ContextVar("synap_call", default=None)
+
+
+def new_id() -> str:
+    """A random (version 4) UUID as text: `str(uuid.uuid4())` at less than half the cost,
+    and every call makes two (idempotency key, correlation id)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _on_request(request: httpx.Request) -> None:
@@ -141,8 +151,8 @@ class _Transport:
     ) -> tuple[_Call, str, str]:
         if self.conn.closed:
             raise SynapError("This Synap client is closed; create a new one.")
-        key = _config.call_id(idempotency_key, "idempotency_key") or str(uuid.uuid4())
-        cid = _config.call_id(correlation_id, "correlation_id") or str(uuid.uuid4())
+        key = _config.call_id(idempotency_key, "idempotency_key") or new_id()
+        cid = _config.call_id(correlation_id, "correlation_id") or new_id()
         if isinstance(timeout, _config.NotGiven):
             per_call = self.timeout_dict
         else:

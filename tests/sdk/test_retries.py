@@ -195,3 +195,15 @@ def test_no_delay_once_retries_are_spent() -> None:
     policy = _retry.RetryPolicy(max_retries=2)
     assert _retry.retry_delay(policy, 2, answer(503)) is None
     assert _retry.retry_delay(_retry.RetryPolicy(max_retries=0), 0, answer(503)) is None
+
+
+def test_generated_ids_are_random_uuid4s() -> None:
+    import uuid
+
+    from synap._transport import new_id
+
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in list(ids)[:50]:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
