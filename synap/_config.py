@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import httpx
 
-from synap._errors import AuthenticationError, InvalidInputError
+from synap._errors import AuthenticationError, InvalidInputError, brief
 
 DEFAULT_BASE_URL: Final = "https://synap-cloud-prod.maximem.ai"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
@@ -104,7 +104,8 @@ def base_url(
         raise InvalidInputError(f"base_url is not a valid URL: {exc}", field="base_url") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise InvalidInputError(
-            f"base_url must be an http(s) URL with a host, like {DEFAULT_BASE_URL}; got {chosen!r}",
+            f"base_url must be an http(s) URL with a host, like {DEFAULT_BASE_URL}; "
+            f"got {brief(chosen)}",
             field="base_url",
         )
     if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
@@ -139,7 +140,7 @@ def timeout(
             if seconds is not None and not _seconds(seconds):
                 raise InvalidInputError(
                     f"timeout ({phase}) must be a positive number of seconds up to "
-                    f"{MAX_TIMEOUT:.0f}, or None for no limit; got {seconds!r}",
+                    f"{MAX_TIMEOUT:.0f}, or None for no limit; got {brief(seconds)}",
                     field="timeout",
                 )
         return value
@@ -149,7 +150,7 @@ def timeout(
         return httpx.Timeout(float(value))
     raise InvalidInputError(
         f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:.0f}, an httpx.Timeout "
-        f"or None (no limit); got {value!r}",
+        f"or None (no limit); got {brief(value)}",
         field="timeout",
     )
 
@@ -159,7 +160,7 @@ def max_retries(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise InvalidInputError(
-        f"max_retries must be a non-negative int; got {value!r}", field="max_retries"
+        f"max_retries must be a non-negative int; got {brief(value)}", field="max_retries"
     )
 
 
@@ -171,7 +172,7 @@ def instance_id(value: str | None) -> str | None:
     if not isinstance(chosen, str) or not _header_safe(chosen.strip()):
         raise InvalidInputError(
             f"instance_id must be printable ASCII without spaces (like inst_0123456789abcdef); "
-            f"got {chosen!r}",
+            f"got {brief(chosen)}",
             field="instance_id",
         )
     return chosen.strip()
@@ -186,7 +187,7 @@ def call_id(value: object, field: str) -> str | None:
         return value
     raise InvalidInputError(
         f"{field} must be a string of 1 to 255 printable ASCII characters without spaces; "
-        f"got {value!r}",
+        f"got {brief(value)}",
         field=field,
     )
 

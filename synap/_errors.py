@@ -35,10 +35,26 @@ __all__ = [
     "SynapTransientError",
     "SynapValidationError",
     "UnexpectedResponseError",
+    "brief",
     "error_from_exception",
     "error_from_response",
     "parse_retry_after",
 ]
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters, for error messages about a caller's value.
+
+    Never raises: a repr can (an int past 4,300 digits, a nesting past the recursion limit,
+    a class of the caller's), and a message about bad input must not fail on the input.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # the repr of a huge string would copy all of it
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 class SynapError(Exception):

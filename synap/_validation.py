@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from synap._errors import SynapValidationError
+from synap._errors import SynapValidationError, brief
 
 __all__ = [
     "MAX_BATCH_DOCUMENTS",
@@ -61,11 +61,6 @@ def _fail(message: str, field: str | None, index: int | None) -> SynapValidation
     return SynapValidationError(message, field=field, index=index)
 
 
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
-
-
 def _conversation_id(value: object, index: int | None = None, container: str = "messages") -> str:
     """A conversation id as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
     if isinstance(value, uuid.UUID):
@@ -85,7 +80,7 @@ def _conversation_id(value: object, index: int | None = None, container: str = "
         parsed = uuid.UUID(value)
     except ValueError:
         raise _fail(
-            f"{where} must be a UUID, got {_short(value)}; {_UUID_HINT}",
+            f"{where} must be a UUID, got {brief(value)}; {_UUID_HINT}",
             "conversation_id",
             index,
         ) from None
@@ -100,7 +95,7 @@ def _role(value: object, index: int | None) -> str:
         return str(value)
     raise _fail(
         f"{_where('role', index, 'messages')} must be 'user' or 'assistant' (lower case), "
-        f"got {_short(value)}",
+        f"got {brief(value)}",
         "role",
         index,
     )
@@ -226,7 +221,7 @@ def record_message_body(
     if not isinstance(user_id, str) or not user_id.strip():
         raise _fail(
             "user_id is required: your application's identifier for the end user "
-            f"(a non-empty string), got {_short(user_id)}",
+            f"(a non-empty string), got {brief(user_id)}",
             "user_id",
             None,
         )
@@ -254,7 +249,9 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
     out = dict(entry)
     for key in out:
         if not isinstance(key, str):
-            raise _fail(f"messages[{index}] has a key that is not a string: {key!r}", None, index)
+            raise _fail(
+                f"messages[{index}] has a key that is not a string: {brief(key)}", None, index
+            )
     out["conversation_id"] = _conversation_id(entry["conversation_id"], index)
     out["role"] = _role(entry["role"], index)
     out["content"] = _content(entry["content"], index)
@@ -340,7 +337,7 @@ def _created_at(value: object, index: int | None) -> str | None:
             parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
             raise _fail(
-                f"{where} must be an ISO-8601 date-time, got {_short(value)}",
+                f"{where} must be an ISO-8601 date-time, got {brief(value)}",
                 "document_created_at",
                 index,
             ) from None
@@ -357,7 +354,7 @@ def _created_at(value: object, index: int | None) -> str | None:
         # A naive time is ambiguous by hours; the service reads date-times with an offset.
         raise _fail(
             f"{where} must carry a timezone (e.g. datetime.now(timezone.utc) or a '+02:00' / "
-            f"'Z' suffix), got {_short(value)}",
+            f"'Z' suffix), got {brief(value)}",
             "document_created_at",
             index,
         )
@@ -368,7 +365,7 @@ def _created_at(value: object, index: int | None) -> str | None:
             parsed = parsed.astimezone(datetime.UTC)
         except OverflowError:
             raise _fail(
-                f"{where} is out of range once written in UTC, got {_short(value)}",
+                f"{where} is out of range once written in UTC, got {brief(value)}",
                 "document_created_at",
                 index,
             ) from None
@@ -380,7 +377,7 @@ def _enum_value(value: object, field: str, allowed: tuple[str, ...], index: int 
         return str(value)
     raise _fail(
         f"{_where(field, index, 'documents')} must be one of {', '.join(allowed)}; "
-        f"got {_short(value)}",
+        f"got {brief(value)}",
         field,
         index,
     )

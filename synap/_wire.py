@@ -26,7 +26,7 @@ from synap_api.models import RecordMessageResponse as _GeneratedRecordMessageRes
 from synap_api.models import RecordMessagesBatchResponse as _GeneratedBatchResponse
 
 from synap import _validation
-from synap._errors import InvalidInputError, SynapValidationError
+from synap._errors import InvalidInputError, SynapValidationError, brief
 from synap.memories.models import BatchCreateResponse, CreateMemoryResponse, IngestionStatus
 
 if TYPE_CHECKING:  # the TypedDicts live with the methods that return them
@@ -102,7 +102,7 @@ def record_messages_batch_result(content: bytes) -> RecordMessagesBatchResponse:
 def _bool(value: object, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise InvalidInputError(f"{name} must be True or False, got {value!r}", field=name)
+    raise InvalidInputError(f"{name} must be True or False, got {brief(value)}", field=name)
 
 
 def _local_failure(doc: object, error: SynapValidationError) -> CreateMemoryResponse:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from synap._errors import SynapValidationError
+from synap._errors import SynapValidationError, brief
 from synap.bulk._checkpoint import Checkpoint, CheckpointError
 
 MAX_CHUNK_SIZE = 100
@@ -122,7 +122,7 @@ def check_chunk_size(chunk_size: int | None) -> None:
     ):
         raise SynapValidationError(
             f"chunk_size must be an int from 1 to {MAX_CHUNK_SIZE} (the per-call limit), "
-            f"not {chunk_size!r}",
+            f"not {brief(chunk_size)}",
             field="chunk_size",
         )
 
@@ -130,7 +130,8 @@ def check_chunk_size(chunk_size: int | None) -> None:
 def check_concurrency(concurrency: int) -> None:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise SynapValidationError(
-            f"concurrency must be an int of at least 1, not {concurrency!r}", field="concurrency"
+            f"concurrency must be an int of at least 1, not {brief(concurrency)}",
+            field="concurrency",
         )
 
 
