@@ -1,0 +1,1016 @@
+#!/usr/bin/env python
+"""The synap benchmark: what the SDK costs on top of raw httpx, measured in one run.
+
+    python scripts/bench.py --quick                  # under a minute
+    python scripts/bench.py --json bench.json        # the full run (a few minutes)
+
+It starts the local Synap server (`python -m synap serve`) in its own process on 127.0.0.1,
+warms every contender up, then measures, interleaving the contenders round by round (A B, then
+B A, ...) so that a drift in the machine's speed hits both alike:
+
+1. `record_message`, blocking, one call after another: `httpx.Client.post` of the same JSON
+   with the same headers (Authorization, Idempotency-Key, X-Correlation-ID) vs `Synap`.
+   Wall time per call; the client's CPU time per call is shown below it.
+2. `record_message`, async, N calls in flight: `httpx.AsyncClient` vs `AsyncSynap`. Wall time
+   of a block of calls divided by their number (the inverse of the throughput).
+3. Backfill: raw httpx posting the same 100-message chunks from the same generator at the same
+   concurrency (threads) vs `Synap.conversation.record_messages_bulk`. Messages per second.
+   Then the bulk helper's peak RSS (VmHWM) at two sizes, each in a fresh child process fed by a
+   generator, against `scripts/bench_stub.py` (a batch endpoint that only answers), so a
+   million messages take seconds rather than the real server's minutes.
+4. Import time, fresh interpreters: `import synap` vs `import httpx` (and what a script pays
+   before its first call: `from synap import Synap; Synap(...)` vs `import httpx;
+   httpx.Client()`), each minus a bare interpreter's start, medians.
+5. Server ingest: messages stored per second through the batch endpoint (pre-encoded bodies
+   posted with raw httpx) vs a raw SQLite `executemany` of the same rows in the same schema
+   (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. The
+   server's own work without HTTP (`Service.handle` in this process) is shown below it.
+
+The table shows medians and the ratio ours / raw; `--json PATH` writes the same with every
+sample. Timing is never asserted; `--strict` exits 1 when a target is missed. Standard
+library plus the project's own dependencies (and its `server` extra, for row 5's breakdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+MESSAGE_PATH = "/v1/conversations/messages"
+BATCH_PATH = "/v1/conversations/messages/batch"
+CHUNK = 100  # entries per batch call: the API's limit and the bulk helper's default
+PER_CONVERSATION = 20  # messages per conversation in generated transcripts (divides CHUNK)
+
+QUICK = {
+    "rounds": 3,
+    "calls": 100,
+    "async_calls": 320,
+    "backfill": 5_000,
+    "backfill_rounds": 1,
+    "rss_sizes": "10000,50000",
+    "import_runs": 7,
+    "ingest_batches": 20,
+    "overhead_calls": 500,
+}
+FULL = {
+    "rounds": 9,
+    "calls": 300,
+    "async_calls": 960,
+    "backfill": 100_000,
+    "backfill_rounds": 2,
+    "rss_sizes": "100000,1000000",
+    "import_runs": 21,
+    "ingest_batches": 50,
+    "overhead_calls": 2000,
+}
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table (and one object of the JSON)."""
+
+    id: str
+    title: str
+    unit: str
+    raw: float | None
+    ours: float | None
+    ratio: float | None  # ours / raw
+    target: str = ""  # e.g. "<= 1.10"; "" for rows that are reported only
+    met: bool | None = None
+    raw_label: str = "raw"
+    ours_label: str = "synap"
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def compare(
+    id: str,
+    title: str,
+    unit: str,
+    samples: dict[str, list[float]],
+    raw: str,
+    ours: str,
+    *,
+    limit: float | None = None,
+    higher_is_better: bool = False,
+    **kwargs: Any,
+) -> Row:
+    """A row from interleaved samples: medians, their ratio, and whether it meets `limit`."""
+    r, o = median(samples[raw]), median(samples[ours])
+    ratio = o / r if r else None
+    met = target = None
+    if limit is not None and ratio is not None:
+        met = ratio >= limit if higher_is_better else ratio <= limit
+        target = f"{'>=' if higher_is_better else '<='} {limit:.2f}"
+    # The median of per-round ratios too: robust when one round of one contender was slowed.
+    paired = [b / a for a, b in zip(samples[raw], samples[ours], strict=False) if a]
+    extra = {"ratio_of_round_pairs_median": median(paired) if paired else None}
+    extra.update(kwargs.pop("extra", {}))
+    return Row(
+        id,
+        title,
+        unit,
+        r,
+        o,
+        ratio,
+        target or "",
+        met,
+        samples={k: [round(v, 3) for v in samples[k]] for k in (raw, ours)},
+        extra=extra,
+        **kwargs,
+    )
+
+
+def interleave(
+    rounds: int, contenders: dict[str, Callable[[], dict[str, float]]]
+) -> dict[str, list[float]]:
+    """Run each contender once per round, the order reversed every other round (ABBA...).
+
+    Each run returns named measures; the result maps "contender.measure" to its samples.
+    """
+    names = list(contenders)
+    samples: dict[str, list[float]] = {}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else reversed(names):
+            for measure, value in contenders[name]().items():
+                samples.setdefault(f"{name}.{measure}", []).append(value)
+    return samples
+
+
+# -- workload --------------------------------------------------------------------------------
+
+
+def message(conversation_id: str, i: int) -> dict[str, Any]:
+    """One message as the docs' examples write it (customer_id given: the server is B2B)."""
+    return {
+        "conversation_id": conversation_id,
+        "role": "user" if i % 2 == 0 else "assistant",
+        "content": f"Turn {i}: I prefer dark mode and concise answers, please.",
+        "user_id": "user_alice",
+        "customer_id": "customer_acme",
+        "metadata": {"channel": "web", "turn": i},
+    }
+
+
+def messages(n: int) -> Iterator[dict[str, Any]]:
+    """`n` messages, lazily: transcripts of PER_CONVERSATION turns each, so 100-message chunks
+    never share a conversation (the bulk helper would otherwise keep them apart in time)."""
+    conversation_id = ""
+    for i in range(n):
+        if i % PER_CONVERSATION == 0:
+            conversation_id = str(uuid.uuid4())
+        yield message(conversation_id, i)
+
+
+def chunks(items: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def call_headers() -> dict[str, str]:
+    """What the SDK sends per call on top of the client's headers; raw httpx sends it too."""
+    return {"Idempotency-Key": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+class Stub:
+    """`scripts/bench_stub.py` as a child process (it exits when our end of its stdin closes)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("bench_stub.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        lines = [self.process.stdout.readline().strip() for _ in range(2)]
+        values = dict(line.split("=", 1) for line in lines if "=" in line)
+        if len(values) != 2:
+            self.stop()
+            raise RuntimeError("the benchmark stub server did not start")
+        self.url, self.api_key = values["SYNAP_BASE_URL"], values["SYNAP_API_KEY"]
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for child interpreters: this checkout first on the path, no SDK logging."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop("SYNAP_LOG", None)
+    return env
+
+
+# -- 1. blocking, sequential -----------------------------------------------------------------
+
+
+def bench_sequential(url: str, key: str, calls: int, rounds: int) -> list[Row]:
+    import httpx
+
+    import synap
+
+    client = synap.Synap(api_key=key, base_url=url)
+    raw = httpx.Client(
+        base_url=url,
+        timeout=client.timeout,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "User-Agent": f"synap-python/{synap.__version__}",
+        },
+    )
+
+    def raw_call(conversation_id: str, i: int) -> None:
+        response = raw.post(MESSAGE_PATH, json=message(conversation_id, i), headers=call_headers())
+        if response.status_code != 200:
+            raise RuntimeError(f"raw httpx got {response.status_code}: {response.text[:200]}")
+        response.json()
+
+    def sdk_call(conversation_id: str, i: int) -> None:
+        m = message(conversation_id, i)
+        client.conversation.record_message(
+            m["conversation_id"], m["role"], m["content"], m["user_id"],
+            m["customer_id"], metadata=m["metadata"],
+        )  # fmt: skip
+
+    def block(call: Callable[[str, int], None]) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            conversation_id = str(uuid.uuid4())
+            cpu, wall = time.thread_time(), time.perf_counter()
+            for i in range(calls):
+                call(conversation_id, i)
+            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+            return {"wall_us": wall / calls * 1e6, "cpu_us": cpu / calls * 1e6}
+
+        return run
+
+    try:
+        contenders = {"raw": block(raw_call), "synap": block(sdk_call)}
+        interleave(2, contenders)  # warm-up: connections, lazy imports, caches
+        s = interleave(rounds, contenders)
+    finally:
+        raw.close()
+        client.close()
+    labels = {"raw_label": "httpx.Client.post", "ours_label": "Synap: record_message"}
+    return [
+        compare("1", "record_message, blocking, sequential: wall", "us/call",
+                _pick(s, "wall_us"), "raw", "synap", limit=1.10, **labels),
+        compare("1b", "  client CPU per call", "us/call", _pick(s, "cpu_us"), "raw", "synap",
+                **labels),
+    ]  # fmt: skip
+
+
+def _pick(samples: dict[str, list[float]], measure: str) -> dict[str, list[float]]:
+    """{"raw.wall_us": [...], ...} -> {"raw": [...]} for one measure."""
+    suffix = f".{measure}"
+    return {k[: -len(suffix)]: v for k, v in samples.items() if k.endswith(suffix)}
+
+
+# -- 2. async, N in flight -------------------------------------------------------------------
+
+
+def bench_async(url: str, key: str, calls: int, in_flight: int, rounds: int) -> list[Row]:
+    import httpx
+
+    import synap
+
+    async def main() -> dict[str, list[float]]:
+        client = synap.AsyncSynap(api_key=key, base_url=url)
+        raw = httpx.AsyncClient(
+            base_url=url,
+            timeout=client.timeout,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "User-Agent": f"synap-python/{synap.__version__}",
+            },
+        )
+
+        async def raw_call(conversation_id: str, i: int) -> None:
+            response = await raw.post(
+                MESSAGE_PATH, json=message(conversation_id, i), headers=call_headers()
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"raw httpx got {response.status_code}: {response.text[:200]}")
+            response.json()
+
+        async def sdk_call(conversation_id: str, i: int) -> None:
+            m = message(conversation_id, i)
+            await client.conversation.record_message(
+                m["conversation_id"], m["role"], m["content"], m["user_id"],
+                m["customer_id"], metadata=m["metadata"],
+            )  # fmt: skip
+
+        async def block(call: Callable[[str, int], Any]) -> dict[str, float]:
+            todo = iter(range(calls))
+
+            async def worker() -> None:
+                conversation_id = str(uuid.uuid4())  # one conversation per worker
+                for i in todo:
+                    await call(conversation_id, i)
+
+            cpu, wall = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(in_flight)))
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            return {"wall_us": wall / calls * 1e6, "cpu_us": cpu / calls * 1e6}
+
+        samples: dict[str, list[float]] = {}
+        try:
+            for r in range(rounds + 2):  # the first two rounds warm up
+                order = [("raw", raw_call), ("synap", sdk_call)]
+                for name, call in order if r % 2 == 0 else reversed(order):
+                    result = await block(call)
+                    if r >= 2:
+                        for measure, value in result.items():
+                            samples.setdefault(f"{name}.{measure}", []).append(value)
+        finally:
+            await raw.aclose()
+            await client.aclose()
+        return samples
+
+    s = asyncio.run(main())
+    labels = {"raw_label": "httpx.AsyncClient.post", "ours_label": "AsyncSynap: record_message"}
+    return [
+        compare("2", f"record_message, async, {in_flight} in flight: wall", "us/call",
+                _pick(s, "wall_us"), "raw", "synap", limit=1.10, **labels),
+        compare("2b", "  client CPU per call", "us/call", _pick(s, "cpu_us"), "raw", "synap",
+                **labels),
+    ]  # fmt: skip
+
+
+# -- 1c, 2c. the SDK's own cost, without network or server -----------------------------------
+
+
+def bench_overhead(calls: int, rounds: int) -> list[Row]:
+    """CPU per call over `httpx.MockTransport` (a canned 200): no socket, no server, so what is
+    left of the difference is the SDK's own work. The least CPU of the rounds is the figure
+    least disturbed by other load on the machine."""
+    import httpx
+
+    import synap
+
+    answer = json.dumps(
+        {
+            "message_id": str(uuid.uuid4()),
+            "conversation_id": str(uuid.uuid4()),
+            "session_id": str(uuid.uuid4()),
+            "recorded_at": "2026-01-01T00:00:00.000000Z",
+            "conversation_message_count": 1,
+        }
+    ).encode()
+    key, url = "synap_" + "0" * 32, "http://127.0.0.1:9"
+    headers = {"Authorization": f"Bearer {key}", "User-Agent": f"synap-python/{synap.__version__}"}
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=answer, headers={"Content-Type": "application/json"})
+
+    async def areply(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return reply(request)
+
+    def cpu_per_call(run: Callable[[], None]) -> Callable[[], dict[str, float]]:
+        def measure() -> dict[str, float]:
+            cpu = time.thread_time()
+            run()
+            return {"cpu_us": (time.thread_time() - cpu) / calls * 1e6}
+
+        return measure
+
+    # Blocking.
+    raw = httpx.Client(base_url=url, transport=httpx.MockTransport(reply), headers=headers)
+    client = synap.Synap(
+        api_key=key, base_url=url, http_client=httpx.Client(transport=httpx.MockTransport(reply))
+    )
+    conversation_id = str(uuid.uuid4())
+    m = message(conversation_id, 0)
+
+    def raw_block() -> None:
+        for _ in range(calls):
+            response = raw.post(
+                MESSAGE_PATH, json=message(conversation_id, 0), headers=call_headers()
+            )
+            if response.status_code != 200:
+                raise RuntimeError(response.status_code)
+            response.json()
+
+    def sdk_block() -> None:
+        for _ in range(calls):
+            client.conversation.record_message(
+                m["conversation_id"], m["role"], m["content"], m["user_id"],
+                m["customer_id"], metadata=m["metadata"],
+            )  # fmt: skip
+
+    contenders = {"raw": cpu_per_call(raw_block), "synap": cpu_per_call(sdk_block)}
+    interleave(2, contenders)
+    blocking = _pick(interleave(rounds, contenders), "cpu_us")
+    raw.close()
+    client.close()
+
+    # Async.
+    async def main() -> dict[str, list[float]]:
+        araw = httpx.AsyncClient(
+            base_url=url, transport=httpx.MockTransport(areply), headers=headers
+        )
+        aclient = synap.AsyncSynap(
+            api_key=key,
+            base_url=url,
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(areply)),
+        )
+
+        async def raw_block() -> None:
+            for _ in range(calls):
+                response = await araw.post(
+                    MESSAGE_PATH, json=message(conversation_id, 0), headers=call_headers()
+                )
+                if response.status_code != 200:
+                    raise RuntimeError(response.status_code)
+                response.json()
+
+        async def sdk_block() -> None:
+            for _ in range(calls):
+                await aclient.conversation.record_message(
+                    m["conversation_id"], m["role"], m["content"], m["user_id"],
+                    m["customer_id"], metadata=m["metadata"],
+                )  # fmt: skip
+
+        samples: dict[str, list[float]] = {}
+        for r in range(rounds + 2):  # the first two rounds warm up
+            order = [("raw", raw_block), ("synap", sdk_block)]
+            for name, block in order if r % 2 == 0 else reversed(order):
+                cpu = time.thread_time()
+                await block()
+                if r >= 2:
+                    value = (time.thread_time() - cpu) / calls * 1e6
+                    samples.setdefault(name, []).append(value)
+        await araw.aclose()
+        await aclient.aclose()
+        return samples
+
+    asynchronous = asyncio.run(main())
+    rows = []
+    for id, kind, samples in (("1c", "blocking", blocking), ("2c", "async", asynchronous)):
+        best = {name: min(values) for name, values in samples.items()}
+        rows.append(
+            Row(
+                id,
+                f"  client CPU per call, {kind}, no network (min)",
+                "us/call",
+                best["raw"],
+                best["synap"],
+                best["synap"] / best["raw"],
+                samples={k: [round(v, 2) for v in vs] for k, vs in samples.items()},
+                extra={"added_us": best["synap"] - best["raw"], "statistic": "min of rounds"},
+                raw_label="httpx + MockTransport (a canned 200)",
+                ours_label="synap + the same MockTransport",
+            )
+        )
+    return rows
+
+
+# -- 3. backfill and the bulk helper's memory ------------------------------------------------
+
+
+def bench_backfill(url: str, key: str, n: int, concurrency: int, rounds: int) -> Row:
+    import httpx
+
+    import synap
+
+    client = synap.Synap(api_key=key, base_url=url)
+    raw = httpx.Client(
+        base_url=url,
+        timeout=client.timeout,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "User-Agent": f"synap-python/{synap.__version__}",
+        },
+    )
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="raw-backfill")
+
+    def post(chunk: list[dict[str, Any]]) -> int:
+        response = raw.post(BATCH_PATH, json={"messages": chunk}, headers=call_headers())
+        if response.status_code != 200:
+            raise RuntimeError(f"raw httpx got {response.status_code}: {response.text[:200]}")
+        stored: int = response.json()["succeeded"]
+        return stored
+
+    def raw_backfill(count: int) -> int:
+        stored = 0
+        running: set[Future[int]] = set()
+        for chunk in chunks(messages(count)):
+            if len(running) >= concurrency:  # at most `concurrency` calls in flight
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                stored += sum(f.result() for f in done)
+            running.add(pool.submit(post, chunk))
+        stored += sum(f.result() for f in wait(running).done)
+        return stored
+
+    def sdk_backfill(count: int) -> int:
+        summary = client.conversation.record_messages_bulk(messages(count), concurrency=concurrency)
+        return summary.succeeded
+
+    def timed(backfill: Callable[[int], int], count: int) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            start = time.perf_counter()
+            stored = backfill(count)
+            seconds = time.perf_counter() - start
+            if stored != count:
+                raise RuntimeError(f"stored {stored} of {count} messages")
+            return {"msg_per_s": count / seconds}
+
+        return run
+
+    try:
+        warm = min(n, 2_000)
+        interleave(2, {"raw": timed(raw_backfill, warm), "synap": timed(sdk_backfill, warm)})
+        s = interleave(rounds, {"raw": timed(raw_backfill, n), "synap": timed(sdk_backfill, n)})
+    finally:
+        pool.shutdown()
+        raw.close()
+        client.close()
+    return compare(
+        "3",
+        f"backfill {n:,} messages, {concurrency} calls in flight",
+        "msg/s",
+        _pick(s, "msg_per_s"),
+        "raw",
+        "synap",
+        limit=0.90,
+        higher_is_better=True,
+        raw_label=f"httpx.Client.post of 100-message chunks, {concurrency} threads",
+        ours_label="Synap: conversation.record_messages_bulk(generator)",
+    )
+
+
+def rss_child(n: int, url: str, key: str, concurrency: int) -> None:
+    """In a fresh interpreter: the bulk helper over a generator of `n` messages; print JSON."""
+    import synap
+
+    with synap.Synap(api_key=key, base_url=url) as client:
+        # Warm up (connections, lazy imports) so the baseline holds everything but the job.
+        client.conversation.record_messages_bulk(messages(1_000), concurrency=concurrency)
+        baseline = _status_kb("VmRSS")
+        start = time.perf_counter()
+        summary = client.conversation.record_messages_bulk(messages(n), concurrency=concurrency)
+        seconds = time.perf_counter() - start
+    peak = _status_kb("VmHWM")
+    if peak is None:  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
+        import resource
+
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = maxrss // 1024 if sys.platform == "darwin" else maxrss
+    print(
+        json.dumps(
+            {
+                "messages": n,
+                "succeeded": summary.succeeded,
+                "peak_kb": peak,
+                "baseline_kb": baseline,
+                "seconds": seconds,
+            }
+        )
+    )
+
+
+def _status_kb(name: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def bench_rss(sizes: list[int], concurrency: int) -> Row:
+    stub = Stub()
+    results = []
+    try:
+        for n in sizes:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child-rss", str(n), "--url", stub.url,
+                 "--key", stub.api_key, "--concurrency", str(concurrency)],
+                capture_output=True, text=True, env=clean_env(), timeout=1800, check=False,
+            )  # fmt: skip
+            if out.returncode != 0:
+                raise RuntimeError(f"the RSS child for {n} messages failed:\n{out.stderr[-2000:]}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            if result["succeeded"] != n:
+                raise RuntimeError(f"the RSS child stored {result['succeeded']} of {n}")
+            results.append(result)
+    finally:
+        stub.stop()
+    small, large = results[0], results[-1]
+    growth_mb = (large["peak_kb"] - small["peak_kb"]) / 1024
+    return Row(
+        "3b",
+        "  bulk helper peak RSS (VmHWM), child process",
+        "MB",
+        small["peak_kb"] / 1024,
+        large["peak_kb"] / 1024,
+        None,
+        "<= +20 MB",
+        growth_mb <= 20,
+        raw_label=f"{sizes[0]:,} messages",
+        ours_label=f"{sizes[-1]:,} messages (against scripts/bench_stub.py)",
+        extra={
+            "growth_mb": growth_mb,
+            "children": results,
+            "server": "scripts/bench_stub.py (answers the batch endpoint, stores nothing)",
+            "client_msg_per_s": [r["messages"] / r["seconds"] for r in results],
+        },
+    )
+
+
+# -- 4. import time --------------------------------------------------------------------------
+
+IMPORTS = {
+    "bare": "pass",
+    "httpx": "import httpx",
+    "synap": "import synap",
+    "httpx_client": "import httpx; httpx.Client()",
+    "synap_client": "from synap import Synap; Synap(api_key='synap_x', base_url='http://127.0.0.1:9')",
+}
+
+
+def bench_imports(runs: int) -> list[Row]:
+    env = clean_env()
+    # Bytecode as an installed wheel has it (pip compiles on install); PYTHONDONTWRITEBYTECODE
+    # in the caller's environment would otherwise make every run compile synap from source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("SYNAP_API_KEY", None)
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tempfile.gettempdir())
+        return (time.perf_counter() - start) * 1e3
+
+    for code in IMPORTS.values():  # warm-up: write bytecode, fill the OS's file cache
+        run(code)
+    walls: dict[str, list[float]] = {name: [] for name in IMPORTS}
+    names = list(IMPORTS)
+    for r in range(runs):
+        for name in names if r % 2 == 0 else reversed(names):
+            walls[name].append(run(IMPORTS[name]))
+    # Each run minus the bare interpreter of the same round: the import's own cost.
+    net = {
+        name: [w - b for w, b in zip(walls[name], walls["bare"], strict=True)]
+        for name in names
+        if name != "bare"
+    }
+    bare = {"bare_interpreter_ms": median(walls["bare"])}
+    return [
+        compare("4", "import, fresh interpreter, minus a bare one", "ms", net, "httpx",
+                "synap", limit=1.5, raw_label="import httpx", ours_label="import synap",
+                extra=bare),
+        compare("4b", "  import and build the first client", "ms", net, "httpx_client",
+                "synap_client", raw_label="import httpx; httpx.Client()",
+                ours_label="from synap import Synap; Synap(...)", extra=bare),
+    ]  # fmt: skip
+
+
+# -- 5. server ingest ------------------------------------------------------------------------
+
+
+def bench_ingest(workdir: Path, batches: int, concurrency: int, rounds: int) -> list[Row]:
+    import sqlite3
+
+    import httpx
+
+    from synap.server import LocalServerProcess
+    from synap.server.store import INSERT_MESSAGE, MessageRow, schema_ddl
+
+    def bodies() -> list[bytes]:
+        return [
+            json.dumps({"messages": chunk}, separators=(",", ":")).encode()
+            for chunk in chunks(messages(batches * CHUNK))
+        ]
+
+    def sqlite_rows() -> list[list[MessageRow]]:
+        # The rows the server would write for the same messages (ids and times made up front).
+        out = []
+        for chunk in chunks(messages(batches * CHUNK)):
+            rows = []
+            for seq, m in enumerate(chunk):
+                rows.append(
+                    MessageRow(
+                        message_id=str(uuid.uuid4()),
+                        conversation_id=m["conversation_id"],
+                        seq=seq % PER_CONVERSATION + 1,
+                        role=m["role"],
+                        content=m["content"],
+                        user_id=m["user_id"],
+                        customer_id=m["customer_id"],
+                        session_id=str(uuid.uuid4()),
+                        metadata=json.dumps(m["metadata"], separators=(",", ":")),
+                        extra="{}",
+                        recorded_at="2026-01-01T00:00:00.000000Z",
+                    )
+                )
+            out.append(rows)
+        return out
+
+    db = sqlite3.connect(workdir / "raw.db", isolation_level=None, check_same_thread=False)
+    # The pragmas of synap.server.store.Store.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(schema_ddl())
+
+    def raw_sqlite() -> dict[str, float]:
+        data = sqlite_rows()
+        start = time.perf_counter()
+        for rows in data:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(INSERT_MESSAGE, rows)
+            db.execute("COMMIT")
+        return {"msg_per_s": batches * CHUNK / (time.perf_counter() - start)}
+
+    server = LocalServerProcess(workdir / "ingest.db").start()
+    http = httpx.Client(
+        base_url=server.url,
+        headers={"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="ingest")
+
+    def post(body: bytes) -> None:
+        response = http.post(BATCH_PATH, content=body, headers=call_headers())
+        if response.status_code != 200 or response.json()["succeeded"] != CHUNK:
+            raise RuntimeError(f"server ingest got {response.status_code}: {response.text[:200]}")
+
+    def through_server() -> dict[str, float]:
+        data = bodies()
+        start = time.perf_counter()
+        for future in [pool.submit(post, body) for body in data]:
+            future.result()
+        return {"msg_per_s": batches * CHUNK / (time.perf_counter() - start)}
+
+    contenders: dict[str, Callable[[], dict[str, float]]] = {
+        "sqlite": raw_sqlite,
+        "server": through_server,
+    }
+    service = _service_contender(workdir, bodies, batches)
+    if service is not None:
+        contenders["service"] = service
+    try:
+        interleave(2, contenders)
+        s = _pick(interleave(rounds, contenders), "msg_per_s")
+    finally:
+        pool.shutdown()
+        http.close()
+        server.stop()
+        db.close()
+    rows = [
+        compare("5", f"server ingest, batch endpoint, {concurrency} in flight", "msg/s", s,
+                "sqlite", "server", raw_label="sqlite3 executemany, same rows and schema",
+                ours_label="python -m synap serve, 100 messages/call"),
+    ]  # fmt: skip
+    if "service" in s:
+        rows.append(
+            compare("5b", "  the server's work without HTTP", "msg/s", s, "sqlite", "service",
+                    raw_label="sqlite3 executemany, same rows and schema",
+                    ours_label="synap.server Service.handle in this process")
+        )  # fmt: skip
+    return rows
+
+
+def _service_contender(
+    workdir: Path, bodies: Callable[[], list[bytes]], batches: int
+) -> Callable[[], dict[str, float]] | None:
+    """`Service.handle` in this process (the server minus HTTP), or None without the extra."""
+    try:
+        from synap.server.app import key_scope
+        from synap.server.operations import Caller, Service
+        from synap.server.store import Store
+    except ImportError:
+        return None
+    service = Service(Store(workdir / "service.db"))
+    caller = Caller(key_scope("synap_bench"))
+
+    def run() -> dict[str, float]:
+        data = bodies()
+        start = time.perf_counter()
+        for body in data:
+            reply = service.handle(
+                "record_messages_batch", caller, json.loads(body), str(uuid.uuid4())
+            )
+            if reply.status != 200:
+                raise RuntimeError(f"Service.handle answered {reply.status}: {reply.body[:200]!r}")
+        return {"msg_per_s": batches * CHUNK / (time.perf_counter() - start)}
+
+    return run
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import httpx
+
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "httpx": httpx.__version__,
+    }
+    with contextlib.suppress(AttributeError):
+        info["cpus_usable"] = len(os.sched_getaffinity(0))
+    with contextlib.suppress(OSError):
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return info
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None or value != value:
+        return "-"
+    if unit == "MB":
+        return f"{value:,.1f} MB"
+    if unit == "ms":
+        return f"{value:,.1f} ms"
+    if unit == "us/call":
+        return f"{value:,.0f} us"
+    if unit == "msg/s":
+        return f"{value:,.0f}/s"
+    return f"{value:,.0f} {unit}"
+
+
+def table(rows: list[Row], info: dict[str, Any]) -> str:
+    """The results as aligned text (README-ready inside a code block)."""
+    load = info.get("load_average_start") or []
+    lines = [
+        f"synap benchmark: {info['cpu_count']} CPUs, Python {info['python']}, "
+        f"httpx {info['httpx']}, {info['platform']}"
+        + (f", load average {load[0]:.2f} at start" if load else ""),
+        "",
+    ]
+    widths = (3, 50, 14, 14, 8, 9, 3)
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if 2 <= i <= 4 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    lines.append(line(("#", "measure (median)", "raw", "synap", "ratio", "target", "met")))
+    for row in rows:
+        if row.id == "3b":
+            ratio = f"{row.extra['growth_mb']:+.1f} MB"
+        elif "added_us" in row.extra:
+            ratio = f"{row.extra['added_us']:+.0f} us"
+        else:
+            ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+        met = "" if row.met is None else ("yes" if row.met else "NO")
+        cells = (row.id, row.title, fmt(row.raw, row.unit), fmt(row.ours, row.unit), ratio)
+        lines.append(line((*cells, row.target, met)))
+    lines.append("")
+    lines.append("raw | synap per row:")
+    for row in rows:
+        lines.append(f"  {row.id}: {row.raw_label} | {row.ours_label}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--only", default="1,2,3,4,5", help="rows to run, e.g. 1,2 (default: all)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
+    p.add_argument("--calls", type=int, help="calls per round, row 1")
+    p.add_argument("--async-calls", type=int, help="calls per round, row 2")
+    p.add_argument("--in-flight", type=int, default=32, help="async calls in flight, row 2")
+    p.add_argument("--backfill", type=int, help="messages per backfill, row 3")
+    p.add_argument("--backfill-rounds", type=int, help="interleaved rounds, row 3")
+    p.add_argument("--concurrency", type=int, default=4, help="calls in flight, rows 3 and 5")
+    p.add_argument("--rss-sizes", help="comma-separated message counts for the RSS children")
+    p.add_argument("--import-runs", type=int, help="fresh interpreters per import, row 4")
+    p.add_argument("--ingest-batches", type=int, help="100-message batches per round, row 5")
+    p.add_argument("--overhead-calls", type=int, help="calls per round, rows 1c and 2c")
+    # The RSS child (run by this script in a fresh interpreter).
+    p.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child_rss is not None:
+        rss_child(args.child_rss, args.url, args.key, args.concurrency)
+        return 0
+    only = {part.strip() for part in args.only.split(",")}
+    info = machine()
+    info["load_average_start"] = info.pop("load_average", None)
+    print(f"synap benchmark on {info['cpu_count']} CPUs ({'quick' if args.quick else 'full'} run)",
+          flush=True)  # fmt: skip
+    started = time.perf_counter()
+    rows: list[Row] = []
+
+    def step(label: str) -> None:
+        print(f"  [{time.perf_counter() - started:6.1f} s] {label}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="synap-bench-") as tmp:
+        workdir = Path(tmp)
+        if only & {"1", "2", "3"}:
+            from synap.server import LocalServerProcess
+
+            with LocalServerProcess(workdir / "bench.db") as server:
+                url, key = server.url, server.api_key
+                if "1" in only:
+                    step("1. record_message, blocking, sequential")
+                    rows += bench_sequential(url, key, args.calls, args.rounds)
+                if "2" in only:
+                    step(f"2. record_message, async, {args.in_flight} in flight")
+                    rows += bench_async(url, key, args.async_calls, args.in_flight, args.rounds)
+                if "3" in only:
+                    step(f"3. backfill of {args.backfill:,} messages")
+                    rows.append(
+                        bench_backfill(
+                            url, key, args.backfill, args.concurrency, args.backfill_rounds
+                        )
+                    )
+        if only & {"1", "2"}:
+            step("1c, 2c. the SDK's own CPU per call, no network")
+            rows += bench_overhead(args.overhead_calls, args.rounds)
+        if "3" in only:
+            sizes = [int(size) for size in args.rss_sizes.split(",")]
+            step(f"3b. bulk helper peak RSS at {' and '.join(f'{n:,}' for n in sizes)} messages")
+            rows.append(bench_rss(sizes, args.concurrency))
+        if "4" in only:
+            step("4. import time")
+            rows += bench_imports(args.import_runs)
+        if "5" in only:
+            step("5. server ingest")
+            rows += bench_ingest(workdir, args.ingest_batches, args.concurrency, args.rounds)
+    rows.sort(key=lambda row: row.id)
+    with contextlib.suppress(OSError):
+        info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    seconds = time.perf_counter() - started
+    print()
+    print(table(rows, info))
+    missed = [row.id for row in rows if row.met is False]
+    print(f"\n{len(rows)} rows in {seconds:.0f} s; targets missed: {', '.join(missed) or 'none'}")
+    if args.json:
+        report = {
+            "machine": info,
+            "mode": "quick" if args.quick else "full",
+            "sizes": {k: getattr(args, k) for k in (*FULL, "in_flight", "concurrency")},
+            "seconds": seconds,
+            "rows": [asdict(row) for row in rows],
+        }
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
