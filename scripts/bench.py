@@ -999,7 +999,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows, info))
     missed = [row.id for row in rows if row.met is False]
-    print(f"\n{len(rows)} rows in {seconds:.0f} s; targets missed: {', '.join(missed) or 'none'}")
+    print(f"\ndone in {seconds:.0f} s; targets missed: {', '.join(missed) or 'none'}")
     if args.json:
         report = {
             "machine": info,
