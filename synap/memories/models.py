@@ -29,22 +29,25 @@ __all__ = [
 def _document_type(value: Any) -> Any:
     # A known string becomes the enum; anything else is kept as given and judged when the
     # batch is sent, so that `fail_fast=False` can report it in `results` instead of the
-    # constructor raising before the caller could submit the rest.
+    # constructor raising before the caller could submit the rest. Only strings are looked
+    # up: the enum's error for another value would repr it, which can itself fail.
     if value is None:
         return DocumentType.AI_CHAT_CONVERSATION
-    try:
+    if isinstance(value, str) and value in _DOCUMENT_TYPES:
         return DocumentType(value)
-    except ValueError:
-        return value
+    return value
 
 
 def _mode(value: Any) -> Any:
     if value is None:
         return MemoryMode.LONG_RANGE
-    try:
+    if isinstance(value, str) and value in _MODES:
         return MemoryMode(value)
-    except ValueError:
-        return value
+    return value
+
+
+_DOCUMENT_TYPES = frozenset(t.value for t in DocumentType)
+_MODES = frozenset(m.value for m in MemoryMode)
 
 
 def _metadata(value: Any) -> Any:
