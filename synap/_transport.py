@@ -164,6 +164,8 @@ class _Transport:
     ) -> T | SynapError:
         """The result of an answer the generated client could parse, or its error."""
         status = int(response.status_code)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s answered HTTP %d (correlation_id=%s)", endpoint.name, status, cid)
         if status != 200 or not isinstance(response.parsed, endpoint.ok):
             if status == 200:  # cannot happen with the generated parser, but never return junk
                 return error_from_exception(
@@ -190,9 +192,8 @@ class _Transport:
         delay = _retry.retry_delay(self.policy, retries, error)
         if delay is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s: %s; retry %d of %d in %.2fs (idempotency_key=%s)",
-                endpoint.name,
-                error,
+                "%s; retry %d of %d in %.2fs (idempotency_key=%s)",
+                error,  # its message names the call and its correlation id
                 retries + 1,
                 self.policy.max_retries,
                 delay,

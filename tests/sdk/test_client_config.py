@@ -362,6 +362,8 @@ async def test_the_key_is_in_no_repr_str_log_or_error(
         assert KEY not in text
     assert "retry 1 of 2" in caplog.text  # the retry was logged (at DEBUG)
     assert "attempt 2" in caplog.text
+    assert "answered HTTP 503" in caplog.text
+    assert "answered HTTP 200" in caplog.text
 
 
 def test_synap_log_debug_turns_on_the_logger(monkeypatch: pytest.MonkeyPatch) -> None:
