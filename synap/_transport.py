@@ -188,7 +188,7 @@ class _Transport:
                 exc, response=call.response, correlation_id=cid, request=endpoint.name
             )
 
-    def _next(self, endpoint: Any, retries: int, error: SynapError, key: str) -> float | None:
+    def _next(self, retries: int, error: SynapError, key: str) -> float | None:
         delay = _retry.retry_delay(self.policy, retries, error)
         if delay is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -258,7 +258,7 @@ class SyncTransport(_Transport):
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
                     return outcome  # type: ignore[no-any-return]
-                delay = self._next(endpoint, retries, outcome, key)
+                delay = self._next(retries, outcome, key)
                 if delay is None:
                     raise outcome
                 _retry.sleep(delay)
@@ -315,7 +315,7 @@ class AsyncTransport(_Transport):
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
                     return outcome  # type: ignore[no-any-return]
-                delay = self._next(endpoint, retries, outcome, key)
+                delay = self._next(retries, outcome, key)
                 if delay is None:
                     raise outcome
                 await _retry.async_sleep(delay)
