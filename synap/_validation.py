@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -61,8 +62,14 @@ def _fail(message: str, field: str | None, index: int | None) -> SynapValidation
     return SynapValidationError(message, field=field, index=index)
 
 
+# The text `str(uuid.UUID(...))` gives: a string already in this form is sent as it is.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _conversation_id(value: object, index: int | None = None, container: str = "messages") -> str:
     """A conversation id as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return value  # the common case, without parsing it into a UUID and back
     if isinstance(value, uuid.UUID):
         return str(value)
     where = _where("conversation_id", index, container)
@@ -148,6 +155,10 @@ def _optional_str(value: object, field: str, index: int | None, container: str) 
     )
 
 
+# Values with nothing below them; skipped without the (slower) Mapping check.
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+
+
 def _depth_exceeds(value: object, limit: int) -> bool:
     """Whether dicts and lists nest more than `limit` levels (`{}` is one). Iterative."""
     stack: list[tuple[object, int]] = [(value, 1)]
@@ -161,8 +172,12 @@ def _depth_exceeds(value: object, limit: int) -> bool:
             continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        stack.extend((child, depth + 1) for child in children if type(child) not in _LEAVES)
     return False
+
+
+# json.dumps(value, ensure_ascii=False, allow_nan=False) without building an encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 def _json_ready(value: object, field: str, index: int | None, container: str) -> None:
@@ -177,7 +192,7 @@ def _json_ready(value: object, field: str, index: int | None, container: str) ->
             index,
         )
     try:
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        _JSON.encode(value).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise _fail(
             f"{_where(field, index, container)} must be JSON-serialisable: {exc}", field, index
@@ -246,7 +261,7 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
     for key in ("conversation_id", "role", "content"):
         if key not in entry:
             raise _fail(f"messages[{index}] is missing the required key {key!r}", key, index)
-    out = dict(entry)
+    out = _CheckedMessage(entry)
     for key in out:
         if not isinstance(key, str):
             raise _fail(
@@ -278,6 +293,18 @@ _KNOWN_MESSAGE_KEYS = frozenset(
 )
 
 
+class _CheckedMessage(dict[str, Any]):
+    """An entry as `batch_message` returns it: checked and in its wire form already.
+
+    `batch_messages` passes these through unchecked: the bulk helper checks every entry as it
+    reads it (to report the invalid ones by position) and sends the checked entries through
+    `record_messages_batch`, which would otherwise check each one a second time. Only SDK code
+    holds them, and it does not change them after the check.
+    """
+
+    __slots__ = ()
+
+
 def _non_string_sequence(value: object) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
 
@@ -291,7 +318,10 @@ def batch_messages(messages: object) -> list[dict[str, Any]]:
     assert isinstance(messages, Sequence)
     if not messages:
         raise _fail("messages is empty: a batch needs at least one message", "messages", None)
-    return [batch_message(entry, i) for i, entry in enumerate(messages)]
+    return [
+        entry if type(entry) is _CheckedMessage else batch_message(entry, i)
+        for i, entry in enumerate(messages)
+    ]
 
 
 def documents(documents: object) -> list[Any]:
