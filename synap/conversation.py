@@ -221,7 +221,7 @@ class Conversation:
             on_progress: Called as `on_progress(done, total)` after each call.
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
-            dry_run: Validate and count only; send nothing (no API key needed).
+            dry_run: Validate and count only; send nothing.
             preserve_order: Keep the turns of one conversation in order across calls.
 
         Returns:
@@ -399,7 +399,7 @@ class AsyncConversation:
             on_progress: Called as `on_progress(done, total)` after each call.
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
-            dry_run: Validate and count only; send nothing (no API key needed).
+            dry_run: Validate and count only; send nothing.
             preserve_order: Keep the turns of one conversation in order across calls.
 
         Returns:

@@ -126,7 +126,7 @@ class Memories:
             on_progress: Called as `on_progress(done, total)` after each call.
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
-            dry_run: Validate and count only; send nothing (no API key needed).
+            dry_run: Validate and count only; send nothing.
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -245,7 +245,7 @@ class AsyncMemories:
             on_progress: Called as `on_progress(done, total)` after each call.
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
-            dry_run: Validate and count only; send nothing (no API key needed).
+            dry_run: Validate and count only; send nothing.
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
