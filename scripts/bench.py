@@ -10,21 +10,24 @@ B A, ...) so that a drift in the machine's speed hits both alike:
 
 1. `record_message`, blocking, one call after another: `httpx.Client.post` of the same JSON
    with the same headers (Authorization, Idempotency-Key, X-Correlation-ID) vs `Synap`.
-   Wall time per call; the client's CPU time per call is shown below it.
+   Wall time per call; 1b: the client's CPU per call (robust to other load on the machine);
+   1c: the same two over `httpx.MockTransport` (no socket, no server), the least CPU per call
+   of the rounds: what is left of the difference is the SDK's own work.
 2. `record_message`, async, N calls in flight: `httpx.AsyncClient` vs `AsyncSynap`. Wall time
-   of a block of calls divided by their number (the inverse of the throughput).
+   of a block of calls divided by their number (the inverse of the throughput); 2b, 2c as 1b, 1c.
 3. Backfill: raw httpx posting the same 100-message chunks from the same generator at the same
-   concurrency (threads) vs `Synap.conversation.record_messages_bulk`. Messages per second.
-   Then the bulk helper's peak RSS (VmHWM) at two sizes, each in a fresh child process fed by a
-   generator, against `scripts/bench_stub.py` (a batch endpoint that only answers), so a
-   million messages take seconds rather than the real server's minutes.
-4. Import time, fresh interpreters: `import synap` vs `import httpx` (and what a script pays
-   before its first call: `from synap import Synap; Synap(...)` vs `import httpx;
-   httpx.Client()`), each minus a bare interpreter's start, medians.
+   concurrency (threads) vs `Synap.conversation.record_messages_bulk`. Messages per second;
+   3b: the client's CPU per message. 3c: the bulk helper's peak RSS (VmHWM) at two sizes, each
+   in a fresh child process fed by a generator, against `scripts/bench_stub.py` (a batch
+   endpoint that only answers), so a million messages take seconds rather than the real
+   server's minutes.
+4. Import time, fresh interpreters: `import synap` vs `import httpx`; 4b: what a script pays
+   before its first call (`from synap import Synap; Synap(...)` vs `import httpx;
+   httpx.Client()`). Each run minus a bare interpreter's start in the same round; medians.
 5. Server ingest: messages stored per second through the batch endpoint (pre-encoded bodies
    posted with raw httpx) vs a raw SQLite `executemany` of the same rows in the same schema
-   (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. The
-   server's own work without HTTP (`Service.handle` in this process) is shown below it.
+   (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. 5b: the
+   server's own work without HTTP (`Service.handle` in this process).
 
 The table shows medians and the ratio ours / raw; `--json PATH` writes the same with every
 sample. Timing is never asserted; `--strict` exits 1 when a target is missed. Standard
@@ -513,7 +516,7 @@ def bench_overhead(calls: int, rounds: int) -> list[Row]:
 # -- 3. backfill and the bulk helper's memory ------------------------------------------------
 
 
-def bench_backfill(url: str, key: str, n: int, concurrency: int, rounds: int) -> Row:
+def bench_backfill(url: str, key: str, n: int, concurrency: int, rounds: int) -> list[Row]:
     import httpx
 
     import synap
@@ -553,12 +556,13 @@ def bench_backfill(url: str, key: str, n: int, concurrency: int, rounds: int) ->
 
     def timed(backfill: Callable[[int], int], count: int) -> Callable[[], dict[str, float]]:
         def run() -> dict[str, float]:
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             stored = backfill(count)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             if stored != count:
                 raise RuntimeError(f"stored {stored} of {count} messages")
-            return {"msg_per_s": count / seconds}
+            # This process's CPU (all threads): the client's, the server is another process.
+            return {"msg_per_s": count / seconds, "cpu_us_per_msg": cpu / count * 1e6}
 
         return run
 
@@ -570,18 +574,17 @@ def bench_backfill(url: str, key: str, n: int, concurrency: int, rounds: int) ->
         pool.shutdown()
         raw.close()
         client.close()
-    return compare(
-        "3",
-        f"backfill {n:,} messages, {concurrency} calls in flight",
-        "msg/s",
-        _pick(s, "msg_per_s"),
-        "raw",
-        "synap",
-        limit=0.90,
-        higher_is_better=True,
-        raw_label=f"httpx.Client.post of 100-message chunks, {concurrency} threads",
-        ours_label="Synap: conversation.record_messages_bulk(generator)",
-    )
+    labels = {
+        "raw_label": f"httpx.Client.post of 100-message chunks, {concurrency} threads",
+        "ours_label": "Synap: conversation.record_messages_bulk(generator)",
+    }
+    return [
+        compare("3", f"backfill {n:,} messages, {concurrency} calls in flight", "msg/s",
+                _pick(s, "msg_per_s"), "raw", "synap", limit=0.90, higher_is_better=True,
+                **labels),
+        compare("3b", "  client CPU per message", "us/msg", _pick(s, "cpu_us_per_msg"), "raw",
+                "synap", **labels),
+    ]  # fmt: skip
 
 
 def rss_child(n: int, url: str, key: str, concurrency: int) -> None:
@@ -646,7 +649,7 @@ def bench_rss(sizes: list[int], concurrency: int) -> Row:
     small, large = results[0], results[-1]
     growth_mb = (large["peak_kb"] - small["peak_kb"]) / 1024
     return Row(
-        "3b",
+        "3c",
         "  bulk helper peak RSS (VmHWM), child process",
         "MB",
         small["peak_kb"] / 1024,
@@ -875,6 +878,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} us"
     if unit == "msg/s":
         return f"{value:,.0f}/s"
+    if unit == "us/msg":
+        return f"{value:,.1f} us"
     return f"{value:,.0f} {unit}"
 
 
@@ -897,7 +902,7 @@ def table(rows: list[Row], info: dict[str, Any]) -> str:
 
     lines.append(line(("#", "measure (median)", "raw", "synap", "ratio", "target", "met")))
     for row in rows:
-        if row.id == "3b":
+        if "growth_mb" in row.extra:
             ratio = f"{row.extra['growth_mb']:+.1f} MB"
         elif "added_us" in row.extra:
             ratio = f"{row.extra['added_us']:+.0f} us"
@@ -974,17 +979,15 @@ def main(argv: list[str] | None = None) -> int:
                     rows += bench_async(url, key, args.async_calls, args.in_flight, args.rounds)
                 if "3" in only:
                     step(f"3. backfill of {args.backfill:,} messages")
-                    rows.append(
-                        bench_backfill(
-                            url, key, args.backfill, args.concurrency, args.backfill_rounds
-                        )
+                    rows += bench_backfill(
+                        url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
         if only & {"1", "2"}:
             step("1c, 2c. the SDK's own CPU per call, no network")
             rows += bench_overhead(args.overhead_calls, args.rounds)
         if "3" in only:
             sizes = [int(size) for size in args.rss_sizes.split(",")]
-            step(f"3b. bulk helper peak RSS at {' and '.join(f'{n:,}' for n in sizes)} messages")
+            step(f"3c. bulk helper peak RSS at {' and '.join(f'{n:,}' for n in sizes)} messages")
             rows.append(bench_rss(sizes, args.concurrency))
         if "4" in only:
             step("4. import time")

@@ -20,8 +20,8 @@ import synap
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
-ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "3", "3b", "4", "4b", "5", "5b"]
-TARGETED = {"1", "2", "3", "3b", "4"}
+ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "3", "3b", "3c", "4", "4b", "5", "5b"]
+TARGETED = {"1", "2", "3", "3c", "4"}
 TINY = [
     "--rounds", "1", "--calls", "5", "--async-calls", "16", "--in-flight", "4",
     "--overhead-calls", "10", "--backfill", "300", "--backfill-rounds", "1",
@@ -91,7 +91,7 @@ def test_the_json_has_the_same_rows_with_medians_and_samples(
     # Medians of the samples: one round here, so each median is its one sample (rounded).
     assert rows["1"]["samples"]["raw"] == [pytest.approx(rows["1"]["raw"], abs=1e-3)]
     assert rows["3"]["ratio"] == pytest.approx(rows["3"]["ours"] / rows["3"]["raw"])
-    children = rows["3b"]["extra"]["children"]
+    children = rows["3c"]["extra"]["children"]
     assert [c["messages"] for c in children] == [200, 500]
     assert all(c["succeeded"] == c["messages"] for c in children)
 
