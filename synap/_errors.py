@@ -39,6 +39,7 @@ __all__ = [
     "error_from_exception",
     "error_from_response",
     "parse_retry_after",
+    "redact",
 ]
 
 
@@ -339,6 +340,38 @@ def error_from_response(
         body=body,
         retry_after=retry_after,
     )
+
+
+REDACTED = "[redacted]"
+
+
+def _scrub(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)
+    if isinstance(value, list):
+        return [_scrub(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
+    return value
+
+
+def redact(error: SynapError, secret: str) -> None:
+    """Replace `secret` (the API key) wherever an error carries it: message, detail, body,
+    response headers. A server or proxy that echoes the key it was sent ("Invalid token
+    Bearer synap_...") must not put it into the caller's logs and tracebacks."""
+    if not secret:
+        return
+    if secret in error.message:
+        error.message = error.message.replace(secret, REDACTED)
+        error.args = (error.message,)
+    error.detail = _scrub(error.detail, secret)
+    error.body = _scrub(error.body, secret)
+    headers = error.headers
+    if headers is not None and any(secret in v for v in headers.values()):
+        import httpx  # only an echoing server pays for it
+
+        items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers.items()
+        error.headers = httpx.Headers([(k, v.replace(secret, REDACTED)) for k, v in items])
 
 
 def error_from_exception(

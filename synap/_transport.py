@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from synap import _config, _retry
-from synap._errors import SynapError, error_from_exception, error_from_response
+from synap._errors import SynapError, error_from_exception, error_from_response, redact
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ def install_hooks(http: httpx.Client | httpx.AsyncClient) -> None:
 class Connection:
     """One httpx client and what every call on it sends; shared by a facade's copies."""
 
-    __slots__ = ("api", "base_url", "headers", "http", "owns_http")
+    __slots__ = ("api", "base_url", "headers", "http", "owns_http", "secret")
 
     def __init__(
         self,
@@ -115,6 +115,7 @@ class Connection:
         self.http = http
         self.owns_http = owns_http
         self.base_url = base_url
+        self.secret = api_key  # to clean it out of errors (see `_next`); never shown
         headers = [("Authorization", f"Bearer {api_key}")]
         if instance_id is not None:
             headers.append(("X-Instance-ID", instance_id))
@@ -189,6 +190,9 @@ class _Transport:
             )
 
     def _next(self, retries: int, error: SynapError, key: str) -> float | None:
+        """Seconds before the next try, or None to raise `error`, which is first cleaned of
+        the API key (before it is logged or raised: a server may echo the key)."""
+        redact(error, self.conn.secret)
         delay = _retry.retry_delay(self.policy, retries, error)
         if delay is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
