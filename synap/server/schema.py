@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -83,6 +83,169 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 _FORMATS.checks("uuid")(_is_uuid)
 _FORMATS.checks("date-time")(_is_date_time)
 
+# -- the quick check -----------------------------------------------------------------------
+#
+# jsonschema walks a schema through generic machinery (a validator object per keyword and
+# level), which made validation most of the server's work per message. `_quick_check` turns a
+# schema into a plain function that answers True only for instances jsonschema accepts too;
+# when it answers False (or the schema uses a keyword it does not know: None), jsonschema
+# judges the instance and words the errors as before. So the answers never change.
+
+_UNSET: Any = object()
+Check = Callable[[Any], bool]
+
+# Keywords that never reject anything (jsonschema ignores them as well).
+_ANNOTATIONS = frozenset(
+    ("description", "title", "default", "example", "examples", "deprecated", "readOnly",
+     "writeOnly", "$comment", "nullable")
+)  # fmt: skip
+# The Python types JSON gives each schema type. Exact types only: anything else (a subclass, a
+# float holding an integer) is left to jsonschema.
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+}
+_JSON_TYPES = frozenset(t for types in _PY_TYPES.values() for t in types)
+
+
+def _quick_types(spec: object) -> frozenset[type] | None:
+    names = [spec] if isinstance(spec, str) else spec
+    if not isinstance(names, list) or not all(n in _PY_TYPES for n in names):
+        return None
+    return frozenset(t for n in names for t in _PY_TYPES[n])
+
+
+def _surely_rejects(type_keyword: object, instance: Any) -> bool:
+    """Whether a `type` keyword certainly rejects `instance` (to judge `oneOf` branches)."""
+    types = _quick_types(type_keyword)
+    kind = type(instance)
+    if types is None or kind not in _JSON_TYPES or kind in types:
+        return False
+    # jsonschema counts 1.0 as an integer; leave that to it.
+    names = [type_keyword] if isinstance(type_keyword, str) else type_keyword
+    return not (kind is float and "integer" in names)  # type: ignore[operator]
+
+
+def _quick_check(schema: object) -> Check | None:
+    """A function answering True for instances `schema` certainly accepts, or None when the
+    schema uses a keyword this does not implement."""
+    if schema is True or schema == {}:
+        return lambda instance: True
+    if not isinstance(schema, Mapping):
+        return None
+    checks: list[Check] = []
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        check = _quick_keyword(keyword, value, schema)
+        if check is None:
+            return None
+        checks.append(check)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda instance: all(check(instance) for check in checks)
+
+
+def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
+    # Each check answers True when the keyword does not apply to the instance's type (as in
+    # JSON Schema), and False for types JSON does not produce, so that jsonschema decides.
+    if keyword == "type":
+        types = _quick_types(value)
+        return None if types is None else (lambda instance: type(instance) in types)
+    if keyword == "enum":
+        if not all(type(v) is str for v in value):
+            return None
+        options = frozenset(value)
+        return lambda instance: type(instance) is str and instance in options
+    if keyword == "format":
+        return lambda instance: _FORMATS.conforms(instance, value)
+    if keyword in ("minLength", "maxLength"):
+        return _quick_size(str, value, keyword == "minLength")
+    if keyword in ("minItems", "maxItems"):
+        return _quick_size(list, value, keyword == "minItems")
+    if keyword == "minimum":
+        if type(value) not in (int, float):
+            return None
+        return lambda instance: (
+            instance >= value
+            if type(instance) in (int, float)
+            else type(instance) in (str, dict, list, bool, type(None))
+        )
+    if keyword == "required":
+        names = tuple(value)
+        return _quick_object(lambda obj: all(name in obj for name in names))
+    if keyword == "properties":
+        properties = {name: _quick_check(sub) for name, sub in value.items()}
+        if any(check is None for check in properties.values()):
+            return None
+        pairs = tuple(properties.items())
+        return _quick_object(
+            lambda obj: all(name not in obj or check(obj[name]) for name, check in pairs)  # type: ignore[misc]
+        )
+    if keyword == "additionalProperties":
+        if value is True:
+            return lambda instance: True
+        known = frozenset(schema.get("properties", ()))
+        if "patternProperties" in schema:
+            return None
+        if value is False:
+            return _quick_object(lambda obj: all(key in known for key in obj))
+        extra = _quick_check(value)
+        if extra is None:
+            return None
+        return _quick_object(lambda obj: all(k in known or extra(v) for k, v in obj.items()))
+    if keyword == "items":
+        item = _quick_check(value)
+        if item is None or "prefixItems" in schema:
+            return None
+        return lambda instance: (
+            all(item(element) for element in instance)
+            if type(instance) is list
+            else type(instance) in _JSON_TYPES
+        )
+    if keyword in ("anyOf", "oneOf"):
+        branches = [(_quick_check(sub), sub) for sub in value]
+        if any(check is None or not isinstance(sub, Mapping) for check, sub in branches):
+            return None
+        if keyword == "anyOf":
+            return lambda instance: any(check(instance) for check, _ in branches)  # type: ignore[misc]
+        typed = [(check, sub.get("type")) for check, sub in branches]
+        return lambda instance: _quick_one_of(instance, typed)  # type: ignore[arg-type]
+    return None
+
+
+def _quick_one_of(instance: Any, branches: list[tuple[Check, object]]) -> bool:
+    """Exactly one branch accepts: one passes the quick check and every other one's `type`
+    certainly rejects the instance."""
+    passing = [check(instance) for check, _ in branches]
+    if passing.count(True) != 1:
+        return False
+    return all(
+        ok or _surely_rejects(type_keyword, instance)
+        for ok, (_, type_keyword) in zip(passing, branches, strict=True)
+    )
+
+
+def _quick_size(kind: type[str | list[Any]], limit: int, at_least: bool) -> Check:
+    def check(instance: Any) -> bool:
+        if type(instance) is kind:
+            size = len(instance)
+            return size >= limit if at_least else size <= limit
+        return type(instance) in _JSON_TYPES  # the keyword does not apply
+
+    return check
+
+
+def _quick_object(check: Callable[[dict[str, Any]], bool]) -> Check:
+    return lambda instance: (
+        check(instance) if type(instance) is dict else type(instance) in _JSON_TYPES
+    )
+
 
 class SpecValidator:
     """Validates instances against the spec's component schemas and operation parameters."""
@@ -90,6 +253,8 @@ class SpecValidator:
     def __init__(self, spec: Mapping[str, Any] | None = None) -> None:
         self.spec: Mapping[str, Any] = load_spec() if spec is None else spec
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+        self._envelopes: dict[str, dict[str, Any]] = {}
+        self._quick: dict[str, Callable[[Any], bool] | None] = {}
 
     def schema(self, name: str) -> dict[str, Any]:
         """The component schema `name`, as written in the spec."""
@@ -107,8 +272,19 @@ class SpecValidator:
 
     def errors(self, name: str, instance: Any, loc: tuple[str | int, ...] = ()) -> list[ErrorItem]:
         """Every way `instance` fails the component schema `name`, locations prefixed by `loc`."""
+        if self._accepts(name, self.schema(name), instance):
+            return _unicode_errors(instance, loc)
         validator = self._validator(name, self.schema(name))
         return _convert(validator.iter_errors(instance), loc) + _unicode_errors(instance, loc)
+
+    def _accepts(self, key: str, schema: Mapping[str, Any], instance: Any) -> bool:
+        """Whether `instance` is certainly valid, by the quick check of `_quick_check` (False:
+        not known, ask jsonschema). Most requests are valid: jsonschema then only has to
+        explain the invalid ones."""
+        check = self._quick.get(key, _UNSET)
+        if check is _UNSET:
+            check = self._quick[key] = _quick_check(self._inline(schema))
+        return check is not None and check(instance)
 
     def envelope_errors(
         self, name: str, list_field: str, instance: Any, loc: tuple[str | int, ...] = ()
@@ -124,6 +300,9 @@ class SpecValidator:
             schema = copy.deepcopy(self.schema(name))
             schema["properties"][list_field]["items"] = {}
             validator = self._validator(key, schema)
+            self._envelopes[key] = schema
+        if self._accepts(key, self._envelopes[key], instance):
+            return []
         return _convert(validator.iter_errors(instance), loc)
 
     def header_errors(self, operation_id: str, headers: Mapping[str, str]) -> list[ErrorItem]:
@@ -278,6 +457,8 @@ def _unicode_errors(instance: Any, loc: tuple[str | int, ...]) -> list[ErrorItem
 
 
 def _utf8_ok(text: str) -> bool:
+    if text.isascii():  # the common case; a lone surrogate is never ASCII
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
