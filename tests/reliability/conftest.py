@@ -1,9 +1,12 @@
 """The reliability suite's shared pieces: the chaos figures of this run, shown at the end of
-pytest's report (and written as JSON by each chaos test under its tmp dir), and fast retries."""
+pytest's report (written as JSON by each chaos test under its tmp dir, and all together to
+`$SYNAP_CHAOS_FIGURES` when set), and fast retries."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +29,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section("synap chaos figures (tests/reliability)")
     for run in figures:
         terminalreporter.write_line(json.dumps(run, sort_keys=True))
+    # SYNAP_CHAOS_FIGURES=path.json keeps this run's figures, all in one file.
+    target = os.environ.get("SYNAP_CHAOS_FIGURES")
+    if target:
+        Path(target).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+        terminalreporter.write_line(f"written to {target}")
 
 
 @pytest.fixture
