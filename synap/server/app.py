@@ -178,18 +178,20 @@ def _no_constants(name: str) -> Any:
 
 
 def _depth(value: Any) -> int:
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:  # iterative: the point is not to recurse
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, list):
-            deepest = max(deepest, depth)
-            if depth > MAX_JSON_DEPTH:
-                return depth
-            stack.extend((child, depth + 1) for child in node)
-    return deepest
+    """How many levels of dicts and lists nest in a parsed JSON value (a scalar: 0), counted
+    up to MAX_JSON_DEPTH + 1. Level by level: no recursion, and no depth kept per node (this
+    runs over every request body)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        below: list[Any] = []
+        for node in level:
+            below.extend(node.values() if isinstance(node, dict) else node)
+        level = [node for node in below if isinstance(node, (dict, list))]
+    return depth
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
