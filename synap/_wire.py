@@ -86,9 +86,45 @@ def record_message_result(content: bytes) -> RecordMessageResponse:
 # record_messages_batch --------------------------------------------------------------------
 
 
+# The documented keys of a batch entry, in the order the generated `BatchMessage.to_dict`
+# writes them (after the undocumented ones).
+_BATCH_MESSAGE_KEYS = (
+    "conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata"
+)  # fmt: skip
+
+
+class _CheckedBatchRequest(RecordMessagesBatchRequest):
+    """A batch request of entries `_validation` checked, carrying its wire form.
+
+    Checked entries are already what goes out (canonical UUIDs, valid roles, JSON-ready
+    values), so turning each into generated models and back only cost time: a fifth of the
+    SDK's own CPU per message of a bulk import. `to_dict()` gives the same dict the generated
+    models would give, key order included.
+    """
+
+    __slots__ = ("_wire",)
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:  # no generated models built
+        self._wire = {"messages": [_wire_entry(entry) for entry in entries]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._wire
+
+    def __repr__(self) -> str:
+        return f"<checked batch request of {len(self._wire['messages'])} messages>"
+
+
+def _wire_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    wire = {key: value for key, value in entry.items() if key not in _BATCH_MESSAGE_KEYS}
+    for key in _BATCH_MESSAGE_KEYS:
+        if key in entry:
+            wire[key] = entry[key]
+    return wire
+
+
 def record_messages_batch_request(entries: list[dict[str, Any]]) -> RecordMessagesBatchRequest:
     """The generated request of entries checked by `_validation.batch_messages`."""
-    return RecordMessagesBatchRequest.from_dict({"messages": entries})
+    return _CheckedBatchRequest(entries)
 
 
 def record_messages_batch_result(content: bytes) -> RecordMessagesBatchResponse:
