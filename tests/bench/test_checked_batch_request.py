@@ -1,5 +1,5 @@
-"""The SDK's fast batch request (a performance path) puts the same bytes on the wire as the
-generated models it skips: same keys, same values, same order."""
+"""The SDK's fast requests (a performance path) put the same bytes on the wire as the
+generated models they skip: same keys, same values, same order."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from synap_api.models import RecordMessagesBatchRequest
+from synap_api.models import RecordMessageRequest, RecordMessagesBatchRequest
 
 from synap import SynapValidationError, _validation, _wire
 
@@ -68,3 +68,34 @@ def test_checked_entries_are_not_checked_twice_but_others_are() -> None:
     again = _validation.batch_messages([dict(checked)])[0]
     assert again == checked
     assert again is not checked
+
+
+optional_text = st.one_of(st.none(), st.text(max_size=3))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    role=st.sampled_from(["user", "assistant"]),
+    content=st.text(max_size=4),
+    user_id=st.text(min_size=1, max_size=3),
+    customer_id=optional_text,
+    session_id=optional_text,
+    metadata=st.one_of(st.none(), st.dictionaries(st.text(max_size=3), value, max_size=3)),
+)
+def test_the_checked_record_message_request_is_what_the_generated_model_would_send(
+    role: str,
+    content: str,
+    user_id: str,
+    customer_id: str | None,
+    session_id: str | None,
+    metadata: dict[str, Any] | None,
+) -> None:
+    try:
+        body = _validation.record_message_body(
+            str(uuid.UUID(int=9)), role, content, user_id, customer_id, session_id, metadata
+        )
+    except SynapValidationError:
+        return
+    fast = _wire.record_message_request(body)
+    assert isinstance(fast, RecordMessageRequest)
+    assert json.dumps(fast.to_dict()) == json.dumps(RecordMessageRequest.from_dict(body).to_dict())
