@@ -64,11 +64,11 @@ CHUNK = 100  # entries per batch call: the API's limit and the bulk helper's def
 PER_CONVERSATION = 20  # messages per conversation in generated transcripts (divides CHUNK)
 
 QUICK = {
-    "rounds": 3,
+    "rounds": 4,
     "calls": 100,
     "async_calls": 320,
-    "backfill": 5_000,
-    "backfill_rounds": 1,
+    "backfill": 10_000,
+    "backfill_rounds": 2,
     "rss_sizes": "10000,50000",
     "import_runs": 7,
     "ingest_batches": 20,
