@@ -321,61 +321,71 @@ def bench_async(url: str, key: str, calls: int, in_flight: int, rounds: int) -> 
 
     import synap
 
+    headers = {"Authorization": f"Bearer {key}", "User-Agent": f"synap-python/{synap.__version__}"}
+    # The same pool for both, one connection per call in flight. With httpx's default (keep 20
+    # idle connections, close the rest) the pool's own cost per request swings by +-40% from
+    # block to block, with how many connections it happened to reopen: that noise, not the
+    # SDK, decided this row. A pool that never closes costs the same every block.
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+
+    def http() -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=url, timeout=30.0, headers=headers, limits=limits)
+
+    async def raw_block() -> dict[str, float]:
+        async with http() as raw:
+
+            async def call(conversation_id: str, i: int) -> None:
+                response = await raw.post(
+                    MESSAGE_PATH, json=message(conversation_id, i), headers=call_headers()
+                )
+                if response.status_code != 200:
+                    raise RuntimeError(f"raw httpx got {response.status_code}: {response.text}")
+                response.json()
+
+            return await block(call)
+
+    async def sdk_block() -> dict[str, float]:
+        async with http() as own, synap.AsyncSynap(key, base_url=url, http_client=own) as client:
+
+            async def call(conversation_id: str, i: int) -> None:
+                m = message(conversation_id, i)
+                await client.conversation.record_message(
+                    m["conversation_id"], m["role"], m["content"], m["user_id"],
+                    m["customer_id"], metadata=m["metadata"],
+                )  # fmt: skip
+
+            return await block(call)
+
+    async def block(call: Callable[[str, int], Any]) -> dict[str, float]:
+        todo = iter(range(calls))
+
+        async def worker() -> None:
+            conversation_id = str(uuid.uuid4())  # one conversation per worker
+            for i in todo:
+                await call(conversation_id, i)
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"wall_us": wall / calls * 1e6, "cpu_us": cpu / calls * 1e6}
+
     async def main() -> dict[str, list[float]]:
-        client = synap.AsyncSynap(api_key=key, base_url=url)
-        raw = httpx.AsyncClient(
-            base_url=url,
-            timeout=client.timeout,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "User-Agent": f"synap-python/{synap.__version__}",
-            },
-        )
-
-        async def raw_call(conversation_id: str, i: int) -> None:
-            response = await raw.post(
-                MESSAGE_PATH, json=message(conversation_id, i), headers=call_headers()
-            )
-            if response.status_code != 200:
-                raise RuntimeError(f"raw httpx got {response.status_code}: {response.text[:200]}")
-            response.json()
-
-        async def sdk_call(conversation_id: str, i: int) -> None:
-            m = message(conversation_id, i)
-            await client.conversation.record_message(
-                m["conversation_id"], m["role"], m["content"], m["user_id"],
-                m["customer_id"], metadata=m["metadata"],
-            )  # fmt: skip
-
-        async def block(call: Callable[[str, int], Any]) -> dict[str, float]:
-            todo = iter(range(calls))
-
-            async def worker() -> None:
-                conversation_id = str(uuid.uuid4())  # one conversation per worker
-                for i in todo:
-                    await call(conversation_id, i)
-
-            cpu, wall = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(in_flight)))
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            return {"wall_us": wall / calls * 1e6, "cpu_us": cpu / calls * 1e6}
-
+        # A fresh client per block, so that neither contender inherits the other's history.
         samples: dict[str, list[float]] = {}
-        try:
-            for r in range(rounds + 2):  # the first two rounds warm up
-                order = [("raw", raw_call), ("synap", sdk_call)]
-                for name, call in order if r % 2 == 0 else reversed(order):
-                    result = await block(call)
-                    if r >= 2:
-                        for measure, value in result.items():
-                            samples.setdefault(f"{name}.{measure}", []).append(value)
-        finally:
-            await raw.aclose()
-            await client.aclose()
+        for r in range(rounds + 2):  # the first two rounds warm up
+            order = [("raw", raw_block), ("synap", sdk_block)]
+            for name, run in order if r % 2 == 0 else reversed(order):
+                result = await run()
+                if r >= 2:
+                    for measure, value in result.items():
+                        samples.setdefault(f"{name}.{measure}", []).append(value)
         return samples
 
     s = asyncio.run(main())
-    labels = {"raw_label": "httpx.AsyncClient.post", "ours_label": "AsyncSynap: record_message"}
+    labels = {
+        "raw_label": f"httpx.AsyncClient.post (pool of {in_flight})",
+        "ours_label": "AsyncSynap: record_message (the same pool, via http_client=)",
+    }
     return [
         compare("2", f"record_message, async, {in_flight} in flight: wall", "us/call",
                 _pick(s, "wall_us"), "raw", "synap", limit=1.10, **labels),
