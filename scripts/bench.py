@@ -994,7 +994,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
         if only & {"1", "2"}:
             step("1c, 2c. the SDK's own CPU per call, no network")
-            rows += bench_overhead(args.overhead_calls, args.rounds)
+            overhead = bench_overhead(args.overhead_calls, args.rounds)
+            rows += [row for row in overhead if row.id[0] in only]
         if "3" in only:
             sizes = [int(size) for size in args.rss_sizes.split(",")]
             step(f"3c. bulk helper peak RSS at {' and '.join(f'{n:,}' for n in sizes)} messages")
