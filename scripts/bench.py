@@ -9,8 +9,8 @@ warms every contender up, then measures, interleaving the contenders round by ro
 B A, ...) so that a drift in the machine's speed hits both alike:
 
 1. `record_message`, blocking, one call after another: `httpx.Client.post` of the same JSON
-   with the same headers (Authorization, Idempotency-Key, X-Correlation-ID) vs `Synap`.
-   Wall time per call; 1b: the client's CPU per call (robust to other load on the machine);
+   with the same headers (Authorization, Idempotency-Key, X-Correlation-ID) vs `Synap`,
+   alternating call by call. Median wall time per call; 1b: the client's CPU per call;
    1c: the same two over `httpx.MockTransport` (no socket, no server), the least CPU per call
    of the rounds: what is left of the difference is the SDK's own work.
 2. `record_message`, async, N calls in flight: `httpx.AsyncClient` vs `AsyncSynap`. Wall time
@@ -280,21 +280,26 @@ def bench_sequential(url: str, key: str, calls: int, rounds: int) -> list[Row]:
             m["customer_id"], metadata=m["metadata"],
         )  # fmt: skip
 
-    def block(call: Callable[[str, int], None]) -> Callable[[], dict[str, float]]:
-        def run() -> dict[str, float]:
-            conversation_id = str(uuid.uuid4())
-            cpu, wall = time.thread_time(), time.perf_counter()
-            for i in range(calls):
-                call(conversation_id, i)
-            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-            return {"wall_us": wall / calls * 1e6, "cpu_us": cpu / calls * 1e6}
-
-        return run
+    def round_of_pairs() -> dict[str, float]:
+        """`calls` calls of each, alternating call by call (A B, then B A, ...): a burst of
+        load on the machine hits both. Each call is timed; the round's figure is the median."""
+        conversation = {"raw": str(uuid.uuid4()), "synap": str(uuid.uuid4())}
+        order = [("raw", raw_call), ("synap", sdk_call)]
+        timed: dict[str, list[float]] = {"raw.wall_us": [], "raw.cpu_us": []}
+        timed.update({"synap.wall_us": [], "synap.cpu_us": []})
+        for i in range(calls):
+            for name, call in order if i % 2 == 0 else reversed(order):
+                cpu, wall = time.thread_time(), time.perf_counter()
+                call(conversation[name], i)
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                timed[f"{name}.wall_us"].append(wall * 1e6)
+                timed[f"{name}.cpu_us"].append(cpu * 1e6)
+        return {key: median(values) for key, values in timed.items()}
 
     try:
-        contenders = {"raw": block(raw_call), "synap": block(sdk_call)}
+        contenders = {"pairs": round_of_pairs}
         interleave(2, contenders)  # warm-up: connections, lazy imports, caches
-        s = interleave(rounds, contenders)
+        s = {k.removeprefix("pairs."): v for k, v in interleave(rounds, contenders).items()}
     finally:
         raw.close()
         client.close()
