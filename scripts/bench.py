@@ -79,7 +79,7 @@ FULL = {
     "calls": 300,
     "async_calls": 960,
     "backfill": 100_000,
-    "backfill_rounds": 2,
+    "backfill_rounds": 3,
     "rss_sizes": "100000,1000000",
     "import_runs": 21,
     "ingest_batches": 50,
