@@ -34,6 +34,7 @@ PINS = {"openapi-python-client": "0.29.1", "ruff": "0.17.6"}
 
 
 def check_pins() -> None:
+    """Exit unless the pinned tools are importable here (or re-run under the project's .venv)."""
     wrong = []
     for name, wanted in PINS.items():
         try:
@@ -42,6 +43,10 @@ def check_pins() -> None:
             found = "not installed"
         if found != wanted:
             wrong.append(f"{name}=={wanted} (found: {found})")
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    if wrong and venv_python.exists() and Path(sys.executable) != venv_python:
+        # `python scripts/generate.py` from outside the venv: use the venv scripts/test.sh made.
+        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
     if wrong:
         sys.exit(
             "generate.py needs the pinned tools: "
