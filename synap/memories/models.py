@@ -89,6 +89,17 @@ class CreateMemoryRequest:
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata)
 
 
+def _status(value: Any) -> IngestionStatus | str:
+    # A newer server may report a status this SDK does not know; the document was still
+    # stored, so keep the text rather than turn a success into an error.
+    if not isinstance(value, str):
+        raise TypeError(f"status must be a string, not {type(value).__name__}")
+    try:
+        return IngestionStatus(value)
+    except ValueError:
+        return value
+
+
 @attrs.define
 class CreateMemoryResponse:
     """The outcome of one document of a batch.
@@ -98,7 +109,8 @@ class CreateMemoryResponse:
             document the SDK rejected before sending.
         document_id: The document's id, passed in or assigned by the server; None for a
             document rejected before sending without an id of its own.
-        status: `queued`, `processing`, `completed`, `failed` or `partial_success`.
+        status: `queued`, `processing`, `completed`, `failed` or `partial_success` (an
+            `IngestionStatus`); a status newer than this SDK is kept as its text.
         queued_at: When the document was queued (ISO-8601, as the server wrote it); None for
             a document rejected before sending.
         error_message: Why the document was rejected; None when it was accepted.
@@ -107,7 +119,7 @@ class CreateMemoryResponse:
 
     ingestion_id: str | None
     document_id: str | None
-    status: IngestionStatus
+    status: IngestionStatus | str
     queued_at: str | None
     error_message: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
@@ -119,7 +131,7 @@ class CreateMemoryResponse:
         return cls(
             ingestion_id=rest.pop("ingestion_id", None),
             document_id=rest.pop("document_id", None),
-            status=IngestionStatus(rest.pop("status")),
+            status=_status(rest.pop("status")),
             queued_at=rest.pop("queued_at", None),
             error_message=rest.pop("error_message", None),
             extra=rest,
@@ -131,7 +143,7 @@ class CreateMemoryResponse:
             **self.extra,
             "ingestion_id": self.ingestion_id,
             "document_id": self.document_id,
-            "status": self.status.value,
+            "status": str(self.status),
             "queued_at": self.queued_at,
             "error_message": self.error_message,
         }

@@ -133,26 +133,6 @@ async def test_a_malformed_200_is_a_synap_error_and_not_retried(
     assert len(facade.fake.requests) == 1  # the write may have happened: the caller decides
 
 
-async def test_a_batch_status_outside_the_spec_is_unexpected(facade: Facade) -> None:
-    answer = {
-        "batch_id": "c5e139dc-6f0a-4b8e-9d3c-2a1b0e9f8d7c",
-        "total": 1,
-        "succeeded": 1,
-        "failed": 0,
-        "results": [
-            {
-                "ingestion_id": "16a161ba-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
-                "document_id": "d",
-                "status": "teleported",
-                "queued_at": "2026-11-21T23:32:19Z",
-            }
-        ],
-    }
-    facade.fake.then(httpx.Response(200, json=answer))
-    with pytest.raises(synap.UnexpectedResponseError):
-        await facade.call("memories.batch_create", [{"document": "x"}])
-
-
 ODD_ANSWERS: list[tuple[httpx.Response, type[synap.SynapError]]] = [
     (httpx.Response(520, content=HTML), synap.ServiceUnavailableError),
     (httpx.Response(599, content=b""), synap.ServiceUnavailableError),

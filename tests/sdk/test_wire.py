@@ -196,6 +196,50 @@ async def test_batch_create_returns_attributes_with_the_servers_strings(facade: 
     assert batch.to_dict() == answer
 
 
+async def test_a_status_newer_than_the_sdk_is_kept_not_raised(facade: Facade) -> None:
+    # The document was stored: a status this version does not know must not become an error
+    # (the caller would retry a write that succeeded).
+    result = {
+        "ingestion_id": "16a161ba-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
+        "document_id": "doc_ad7b21d8d096",
+        "status": "deduplicated",
+        "queued_at": "2026-11-21T23:32:19.874191Z",
+        "error_message": None,
+    }
+    answer = {
+        "batch_id": "c5e139dc-6f0a-4b8e-9d3c-2a1b0e9f8d7c",
+        "total": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "results": [result],
+    }
+    facade.fake.then(httpx.Response(200, json=answer))
+    batch = await facade.call("memories.batch_create", [{"document": "x"}])
+    assert batch.results[0].status == "deduplicated"
+    assert not isinstance(batch.results[0].status, synap.IngestionStatus)
+    assert batch.to_dict() == answer
+
+
+async def test_a_status_that_is_not_text_is_a_malformed_answer(facade: Facade) -> None:
+    answer = {
+        "batch_id": "c5e139dc-6f0a-4b8e-9d3c-2a1b0e9f8d7c",
+        "total": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "results": [
+            {
+                "ingestion_id": "16a161ba-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
+                "document_id": "doc_ad7b21d8d096",
+                "status": 3,
+                "queued_at": "2026-11-21T23:32:19.874191Z",
+            }
+        ],
+    }
+    facade.fake.then(httpx.Response(200, json=answer))
+    with pytest.raises(synap.UnexpectedResponseError):
+        await facade.call("memories.batch_create", [{"document": "x"}])
+
+
 async def test_invalid_documents_are_merged_into_results_in_order(facade: Facade) -> None:
     docs = [
         {"document": "ok 0"},

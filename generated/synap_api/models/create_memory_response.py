@@ -21,14 +21,15 @@ class CreateMemoryResponse:
     Attributes:
         ingestion_id (UUID): Identifier of the document's ingestion.
         document_id (str): The document's id, passed in or assigned by the server.
-        status (IngestionStatus): Where the document stands in the ingestion pipeline.
+        status (IngestionStatus | str): Where the document stands in the ingestion pipeline. A status newer than this
+            document is kept as its text, so a stored document is never reported as an error.
         queued_at (datetime.datetime): When the document was queued (ISO-8601).
         error_message (None | str | Unset): Why the document was rejected; null when it was accepted.
     """
 
     ingestion_id: UUID
     document_id: str
-    status: IngestionStatus
+    status: IngestionStatus | str
     queued_at: datetime.datetime
     error_message: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -38,7 +39,11 @@ class CreateMemoryResponse:
 
         document_id = self.document_id
 
-        status = self.status.value
+        status: str
+        if isinstance(self.status, IngestionStatus):
+            status = self.status.value
+        else:
+            status = self.status
 
         queued_at = self.queued_at.isoformat().replace("+00:00", "Z")
 
@@ -70,7 +75,18 @@ class CreateMemoryResponse:
 
         document_id = d.pop("document_id")
 
-        status = IngestionStatus(d.pop("status"))
+        def _parse_status(data: object) -> IngestionStatus | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = IngestionStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(IngestionStatus | str, data)
+
+        status = _parse_status(d.pop("status"))
 
         queued_at = datetime.datetime.fromisoformat(d.pop("queued_at"))
 
