@@ -31,6 +31,26 @@ QUEUED_AT = "2026-11-21T23:32:19.874191Z"
 Answer = httpx.Response | BaseException | Callable[[httpx.Request], httpx.Response]
 
 
+# Every status wire.md lists (and 408, 413, 520) with the class it maps to.
+STATUSES: list[tuple[int, type[synap.SynapError]]] = [
+    (400, synap.InvalidInputError),
+    (401, synap.AuthenticationError),
+    (402, synap.InsufficientCreditsError),
+    (403, synap.AuthenticationError),
+    (404, synap.NotFoundError),
+    (408, synap.NetworkTimeoutError),
+    (409, synap.ConflictError),
+    (413, synap.PayloadTooLargeError),
+    (422, synap.InvalidInputError),
+    (429, synap.RateLimitError),
+    (500, synap.ServiceUnavailableError),
+    (502, synap.ServiceUnavailableError),
+    (503, synap.ServiceUnavailableError),
+    (504, synap.ServiceUnavailableError),
+    (520, synap.ServiceUnavailableError),
+]
+
+
 def answer_like_the_service(request: httpx.Request) -> httpx.Response:
     """A 200 as the hosted service answers it (wire.md), built from the request."""
     body = json.loads(request.content)

@@ -12,25 +12,7 @@ import httpx
 import pytest
 
 import synap
-from tests.sdk.conftest import CALL_IDS, CALLS, Facade, record_args
-
-STATUSES: list[tuple[int, type[synap.SynapError]]] = [
-    (400, synap.InvalidInputError),
-    (401, synap.AuthenticationError),
-    (402, synap.InsufficientCreditsError),
-    (403, synap.AuthenticationError),
-    (404, synap.NotFoundError),
-    (408, synap.NetworkTimeoutError),
-    (409, synap.ConflictError),
-    (413, synap.PayloadTooLargeError),
-    (422, synap.InvalidInputError),
-    (429, synap.RateLimitError),
-    (500, synap.ServiceUnavailableError),
-    (502, synap.ServiceUnavailableError),
-    (503, synap.ServiceUnavailableError),
-    (504, synap.ServiceUnavailableError),
-    (520, synap.ServiceUnavailableError),
-]
+from tests.sdk.conftest import CALL_IDS, CALLS, STATUSES, Facade, record_args
 
 
 @pytest.mark.parametrize(("status", "cls"), STATUSES)

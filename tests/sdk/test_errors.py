@@ -11,6 +11,7 @@ import pytest
 
 import synap
 from synap import _errors
+from tests.sdk.conftest import STATUSES
 
 REQ = "POST /v1/conversations/messages"
 
@@ -51,21 +52,7 @@ def test_documented_names_are_real_and_aliases_are_one_class() -> None:
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, synap.InvalidInputError),
-        (401, synap.AuthenticationError),
-        (402, synap.InsufficientCreditsError),
-        (403, synap.AuthenticationError),
-        (404, synap.NotFoundError),
-        (408, synap.NetworkTimeoutError),
-        (409, synap.ConflictError),
-        (413, synap.PayloadTooLargeError),
-        (422, synap.InvalidInputError),
-        (429, synap.RateLimitError),
-        (500, synap.ServiceUnavailableError),
-        (502, synap.ServiceUnavailableError),
-        (503, synap.ServiceUnavailableError),
-        (504, synap.ServiceUnavailableError),
-        (520, synap.ServiceUnavailableError),
+        *STATUSES,
         (201, synap.UnexpectedResponseError),
         (302, synap.UnexpectedResponseError),
         (405, synap.UnexpectedResponseError),
