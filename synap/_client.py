@@ -4,7 +4,7 @@ docs' async entry point). Configuration, one httpx client, and the two resources
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 import httpx
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSynap", "MaximemSynapSDK", "Synap"]
 
 _USER_AGENT = f"synap-python/{__version__}"
+
+_T = TypeVar("_T", SyncTransport, AsyncTransport)
 
 
 def _connect(
@@ -66,7 +68,53 @@ def _connect(
     return conn, resolved_timeout
 
 
-class Synap:
+class _Facade(Generic[_T]):
+    """What the blocking and the async facade share: options, copies, repr (no I/O)."""
+
+    _transport: _T
+
+    def _use(self, transport: _T) -> None:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        """The service URL calls go to."""
+        return self._transport.conn.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of every call (unless a call passes its own)."""
+        return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call is retried."""
+        return self._transport.policy.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with another timeout and/or retry count, sharing this client's connection
+        pool (closing either closes the pool)."""
+        copy = object.__new__(type(self))
+        copy._use(
+            self._transport.copy(
+                _config.timeout(timeout, self._transport.timeout),
+                self.max_retries
+                if isinstance(max_retries, NotGiven)
+                else _config.max_retries(max_retries),
+            )
+        )
+        return copy
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+
+class Synap(_Facade[SyncTransport]):
     """The blocking Synap client, for scripts, notebooks and threaded servers.
 
     Args:
@@ -125,40 +173,6 @@ class Synap:
         self.conversation = Conversation(transport)
         self.memories = Memories(transport)
 
-    @property
-    def base_url(self) -> str:
-        """The service URL calls go to."""
-        return self._transport.conn.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout of every call (unless a call passes its own)."""
-        return self._transport.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed call is retried."""
-        return self._transport.policy.max_retries
-
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Self:
-        """A copy with another timeout and/or retry count, sharing this client's connection
-        pool (closing either closes the pool)."""
-        copy = object.__new__(type(self))
-        copy._use(
-            self._transport.copy(
-                _config.timeout(timeout, self._transport.timeout),
-                self.max_retries
-                if isinstance(max_retries, NotGiven)
-                else _config.max_retries(max_retries),
-            )
-        )
-        return copy
-
     def close(self) -> None:
         """Close the connection pool (not an `http_client` you passed in). Idempotent."""
         self._transport.close()
@@ -174,11 +188,8 @@ class Synap:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
-
-class AsyncSynap:
+class AsyncSynap(_Facade[AsyncTransport]):
     """The async Synap client, for asyncio (and trio) services.
 
     The same arguments as `Synap`, with an `httpx.AsyncClient` for `http_client`; the same
@@ -221,40 +232,6 @@ class AsyncSynap:
         self.conversation = AsyncConversation(transport)
         self.memories = AsyncMemories(transport)
 
-    @property
-    def base_url(self) -> str:
-        """The service URL calls go to."""
-        return self._transport.conn.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout of every call (unless a call passes its own)."""
-        return self._transport.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed call is retried."""
-        return self._transport.policy.max_retries
-
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Self:
-        """A copy with another timeout and/or retry count, sharing this client's connection
-        pool (closing either closes the pool)."""
-        copy = object.__new__(type(self))
-        copy._use(
-            self._transport.copy(
-                _config.timeout(timeout, self._transport.timeout),
-                self.max_retries
-                if isinstance(max_retries, NotGiven)
-                else _config.max_retries(max_retries),
-            )
-        )
-        return copy
-
     async def aclose(self) -> None:
         """Close the connection pool (not an `http_client` you passed in). Idempotent."""
         await self._transport.aclose()
@@ -269,9 +246,6 @@ class AsyncSynap:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
 
 class MaximemSynapSDK(AsyncSynap):
