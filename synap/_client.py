@@ -3,12 +3,13 @@ docs' async entry point). Configuration, one httpx client, and the two resources
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 import httpx
 
-from synap import __version__, _config
+from synap import __version__, _config, _tls
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from synap._errors import InvalidInputError
 from synap._transport import AsyncTransport, Connection, SyncTransport, install_hooks
@@ -35,6 +36,7 @@ def _connect(
     allow_insecure_http: bool,
     http_client: httpx.Client | httpx.AsyncClient | None,
     instance_id: str | None,
+    verify: ssl.SSLContext | bool,
 ) -> tuple[Connection, httpx.Timeout]:
     """Resolve the configuration and set up the httpx client (shared by both facades)."""
     _config.setup_logging()
@@ -50,12 +52,21 @@ def _connect(
         client_base_url=http_client.base_url if http_client is not None else None,
         allow_insecure_http=allow_insecure_http,
     )
+    if http_client is not None and verify is not True:
+        raise InvalidInputError(
+            "verify= applies to the SDK's own connection pool; configure TLS on your "
+            "http_client instead",
+            field="verify",
+        )
     default = http_client.timeout if http_client is not None else _config.DEFAULT_TIMEOUT
     resolved_timeout = _config.timeout(timeout, default)
     instance = _config.instance_id(instance_id)
     if http_client is None:
         http: httpx.Client | httpx.AsyncClient = kind(
-            base_url=url, timeout=resolved_timeout, headers={"User-Agent": _USER_AGENT}
+            base_url=url,
+            timeout=resolved_timeout,
+            headers={"User-Agent": _USER_AGENT},
+            verify=_tls.ssl_context(verify),  # shared: no CA bundle loaded per client
         )
     else:
         http = http_client
@@ -129,6 +140,9 @@ class Synap(_Facade[SyncTransport]):
             SDK adds its event hooks and sets its `base_url`; you keep ownership: `close()`
             does not close it.
         instance_id: Sent as `X-Instance-ID`; defaults to `SYNAP_INSTANCE_ID`.
+        verify: TLS certificate checks: True (default) verifies against the CA bundle httpx
+            uses (one context built once per process and shared by every client), an
+            `ssl.SSLContext` of your own is used as is, False turns checks off.
 
     Use as a context manager, or call `close()`, to release the connection pool.
 
@@ -152,6 +166,7 @@ class Synap(_Facade[SyncTransport]):
         allow_insecure_http: bool = False,
         http_client: httpx.Client | None = None,
         instance_id: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         retries = _config.max_retries(max_retries)
         conn, resolved = _connect(
@@ -162,6 +177,7 @@ class Synap(_Facade[SyncTransport]):
             allow_insecure_http=allow_insecure_http,
             http_client=http_client,
             instance_id=instance_id,
+            verify=verify,
         )
         self._use(SyncTransport(conn, resolved, retries))
 
@@ -211,6 +227,7 @@ class AsyncSynap(_Facade[AsyncTransport]):
         allow_insecure_http: bool = False,
         http_client: httpx.AsyncClient | None = None,
         instance_id: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         retries = _config.max_retries(max_retries)
         conn, resolved = _connect(
@@ -221,6 +238,7 @@ class AsyncSynap(_Facade[AsyncTransport]):
             allow_insecure_http=allow_insecure_http,
             http_client=http_client,
             instance_id=instance_id,
+            verify=verify,
         )
         self._use(AsyncTransport(conn, resolved, retries))
 

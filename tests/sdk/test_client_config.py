@@ -443,3 +443,30 @@ async def test_bulk_delegates_send_through_the_client(facade: Facade) -> None:
     assert (summary.total, summary.succeeded, summary.calls) == (5, 5, 3)
     summary = await facade.call("memories.bulk_create", [{"document": "a"}, {"document": 1}])
     assert (summary.total, summary.succeeded, summary.failed) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_clients_share_one_verifying_tls_context(kind: str) -> None:
+    import ssl
+
+    from synap import _tls
+
+    cls = synap.Synap if kind == "sync" else synap.AsyncSynap
+    first, second = (cls(api_key=KEY, base_url="https://synap.example") for _ in range(2))
+    contexts = [c._transport.conn.http._transport._pool._ssl_context for c in (first, second)]  # type: ignore[union-attr]
+    assert contexts[0] is contexts[1] is _tls.default_ssl_context()
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname
+    own = ssl.create_default_context()
+    mine = cls(api_key=KEY, base_url="https://synap.example", verify=own)
+    assert mine._transport.conn.http._transport._pool._ssl_context is own  # type: ignore[union-attr]
+    off = cls(api_key=KEY, base_url="https://synap.example", verify=False)
+    assert off._transport.conn.http._transport._pool._ssl_context.verify_mode == ssl.CERT_NONE  # type: ignore[union-attr]
+
+
+def test_verify_is_checked_and_not_mixed_with_an_http_client() -> None:
+    with pytest.raises(synap.InvalidInputError) as info:
+        synap.Synap(api_key=KEY, base_url=BASE, verify="yes")  # type: ignore[arg-type]
+    assert info.value.field == "verify"
+    with pytest.raises(synap.InvalidInputError, match="configure TLS on your http_client"):
+        synap.Synap(api_key=KEY, base_url=BASE, verify=False, http_client=httpx.Client())
