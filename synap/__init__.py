@@ -31,6 +31,7 @@ from synap._errors import (
     SynapValidationError,
     UnexpectedResponseError,
 )
+from synap._ids import new_idempotency_key
 
 if TYPE_CHECKING:
     from synap._client import AsyncSynap, MaximemSynapSDK, Synap
@@ -83,6 +84,7 @@ __all__ = [
     "SynapValidationError",
     "UnexpectedResponseError",
     "__version__",
+    "new_idempotency_key",
 ]
 
 # name -> module that defines it, imported on first access (PEP 562).

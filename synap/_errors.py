@@ -69,6 +69,11 @@ class SynapError(Exception):
             or the start of the body when it was not JSON; None without an answer.
         correlation_id: The `X-Correlation-ID` the call sent (the same on every retry), to find
             the call in logs on both sides.
+        idempotency_key: The `Idempotency-Key` the call was sent under (yours, or the one the
+            SDK made), the same on every retry: repeat the call with
+            `idempotency_key=error.idempotency_key` and a server that honours the key stores
+            the write once. None when nothing was sent because the arguments were refused
+            (`InvalidInputError` raised before sending).
         headers: The response headers (case-insensitive mapping), or None without an answer.
         body: The decoded response body (JSON value or text), or None without an answer.
         retry_after: Seconds the server asked to wait (`Retry-After`), or None.
@@ -84,12 +89,14 @@ class SynapError(Exception):
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.detail = detail
         self.correlation_id = correlation_id
+        self.idempotency_key = idempotency_key
         self.headers = headers
         self.body = body
         self.retry_after = retry_after
@@ -103,6 +110,8 @@ class SynapError(Exception):
             parts.append(f"status_code={self.status_code}")
         if self.correlation_id is not None:
             parts.append(f"correlation_id={self.correlation_id!r}")
+        if self.idempotency_key is not None:  # not a secret: it names a write, grants nothing
+            parts.append(f"idempotency_key={self.idempotency_key!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -13,7 +13,6 @@ only in `await`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import httpx
 
 from synap import _config, _retry
 from synap._errors import SynapError, error_from_exception, error_from_response, redact
+from synap._ids import new_id
 
 T = TypeVar("T")
 
@@ -44,16 +44,6 @@ class _Call:
 
 
 _CALL: ContextVar[_Call | None] = ContextVar("synap_call", default=None)
-
-
-def new_id() -> str:
-    """A random (version 4) UUID as text: `str(uuid.uuid4())` at less than half the cost,
-    and every call makes two (idempotency key, correlation id)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _on_request(request: httpx.Request) -> None:
@@ -150,10 +140,14 @@ class _Transport:
     def _begin(
         self, idempotency_key: object, correlation_id: object, timeout: object
     ) -> tuple[_Call, str, str]:
-        if self.conn.closed:
-            raise SynapError("This Synap client is closed; create a new one.")
         key = _config.call_id(idempotency_key, "idempotency_key") or new_id()
         cid = _config.call_id(correlation_id, "correlation_id") or new_id()
+        if self.conn.closed:
+            raise SynapError(
+                "This Synap client is closed; create a new one.",
+                correlation_id=cid,
+                idempotency_key=key,
+            )
         if isinstance(timeout, _config.NotGiven):
             per_call = self.timeout_dict
         else:
@@ -191,7 +185,9 @@ class _Transport:
 
     def _next(self, retries: int, error: SynapError, key: str) -> float | None:
         """Seconds before the next try, or None to raise `error`, which is first cleaned of
-        the API key (before it is logged or raised: a server may echo the key)."""
+        the API key (before it is logged or raised: a server may echo the key) and given the
+        call's idempotency key, to retry with."""
+        error.idempotency_key = key
         redact(error, self.conn.secret)
         delay = _retry.retry_delay(self.policy, retries, error)
         if delay is not None and logger.isEnabledFor(logging.DEBUG):
