@@ -1,11 +1,15 @@
 """The I/O of a bulk job: the blocking runner (a thread pool over the facade's one httpx
-client) and its async twin (tasks under a bound). Every decision is the `Job`'s; a call's
-answer comes back as `Part`s (one per call actually made, several when a 413 split it)."""
+client) and its async twin (tasks under a bound, on anyio: asyncio or trio). Every decision is
+the `Job`'s; a call's answer comes back as `Part`s (one per call actually made, several when a
+413 split it).
+
+The two runners stay two: a thread cannot be cancelled, so the blocking one lets the calls on
+the wire finish, while the async one cancels them."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -85,10 +89,17 @@ async def run_async(
     send: Callable[[Chunk], Awaitable[Any]],
     concurrency: int,
 ) -> BulkSummary:
-    """The async twin of `run_sync`: tasks instead of threads; `items` may be async."""
+    """The async twin of `run_sync`: tasks instead of threads; `items` may be async.
+
+    anyio primitives only (a task group, a memory stream), so it runs under asyncio and trio.
+    """
+    import anyio
+
     check_concurrency(concurrency)
     job.open()
-    running: dict[asyncio.Task[list[Part]], Chunk] = {}
+    running: dict[int, Chunk] = {}  # id(chunk) -> chunk (a Chunk is not hashable)
+    # Each finished call reports here; unbounded, since at most `concurrency` are in flight.
+    report, finished = anyio.create_memory_object_stream[tuple[Chunk, list[Part]]](math.inf)
 
     async def call(chunk: Chunk) -> list[Part]:
         try:
@@ -99,57 +110,83 @@ async def run_async(
                 return [Part(chunk, None, error)]
             return [part for half in halves for part in await call(half)]
 
-    def settle(done: Iterable[asyncio.Task[list[Part]]], quiet: bool = False) -> None:
-        for task in sorted(done, key=lambda t: running[t].index):
-            del running[task]
-            if not task.cancelled():  # a cancelled call is not confirmed: resent on resume
-                job.settle(task.result(), quiet=quiet)
+    async def run(chunk: Chunk) -> None:
+        # A cancelled call reports nothing: it is not confirmed, and is resent on resume.
+        report.send_nowait((chunk, await call(chunk)))
+
+    done: list[tuple[Chunk, list[Part]]] = []  # answered, not yet settled
+
+    def take_finished() -> None:
+        while True:
+            try:
+                done.append(finished.receive_nowait())
+            except anyio.WouldBlock:
+                return
+
+    def settle(quiet: bool = False) -> None:
+        done.sort(key=lambda d: d[0].index, reverse=True)
+        while done:
+            chunk, parts = done.pop()  # popped first: a callback raising leaves the rest
+            del running[id(chunk)]
+            job.settle(parts, quiet=quiet)
 
     async def drain_one() -> None:
-        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        settle(done)
+        done.append(await finished.receive())
+        take_finished()
+        settle()
 
-    async def start(chunk: Chunk) -> None:
-        while running and not job.can_start(chunk, running.values(), concurrency):
-            await drain_one()
-        ready = job.hold_back(chunk) if job.fatal is None else None
-        if ready is not None:
-            running[asyncio.ensure_future(call(ready))] = ready
-
+    failure: BaseException | None = None
     try:
-        if isinstance(items, AsyncIterable):
-            async for item in items:
-                chunk = job.add(item)
-                if chunk is not None:
-                    await start(chunk)
-                if job.fatal is not None:
-                    break
-        else:
-            for item in items:
-                chunk = job.add(item)
-                if chunk is not None:
-                    await start(chunk)
-                if job.fatal is not None:
-                    break
-        if job.fatal is None:
-            chunk = job.end()
-            if chunk is not None:
-                await start(chunk)
-        while running:
-            await drain_one()
-    except BaseException:
-        # Cancelled, Ctrl-C or a callback raised: cancel the calls on the wire (one the server
-        # committed is replayed under its idempotency key on resume) and checkpoint the ones
-        # that had already answered.
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.wait(running)
-            with contextlib.suppress(Exception):  # the first error is the one to raise
-                settle(list(running), quiet=True)
-        raise
+        async with anyio.create_task_group() as group:
+
+            async def start(chunk: Chunk) -> None:
+                while running and not job.can_start(chunk, running.values(), concurrency):
+                    await drain_one()
+                ready = job.hold_back(chunk) if job.fatal is None else None
+                if ready is not None:
+                    running[id(ready)] = ready
+                    group.start_soon(run, ready)
+
+            try:
+                if isinstance(items, AsyncIterable):
+                    async for item in items:
+                        chunk = job.add(item)
+                        if chunk is not None:
+                            await start(chunk)
+                        if job.fatal is not None:
+                            break
+                else:
+                    for item in items:
+                        chunk = job.add(item)
+                        if chunk is not None:
+                            await start(chunk)
+                        if job.fatal is not None:
+                            break
+                if job.fatal is None:
+                    chunk = job.end()
+                    if chunk is not None:
+                        await start(chunk)
+                while running:
+                    await drain_one()
+            except BaseException as exc:
+                # Cancelled, Ctrl-C or a callback raised: cancel the calls on the wire (one the
+                # server committed is replayed under its idempotency key on resume). Raised
+                # below, after the group: a task group would wrap it in an exception group.
+                failure = exc
+                group.cancel_scope.cancel()
     finally:
+        if running:  # checkpoint the calls that had answered before the failure
+            take_finished()
+            with contextlib.suppress(Exception):  # the first error is the one to raise
+                settle(quiet=True)
+        report.close()
+        finished.close()
         job.close()
+    if failure is not None:
+        try:
+            raise failure
+        finally:
+            failure = None  # no reference cycle through the traceback
     if job.fatal is not None:
         raise job.fatal
     return job.summary()

@@ -3,7 +3,6 @@ real httpx transport wrapper that watches the calls (count, order, keys, in flig
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import uuid
@@ -11,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 
 import synap
 from synap.bulk import BulkSummary
 
 FACADES = ("sync", "async")
+"""`run_bulk` also takes "trio": the async facade under trio instead of asyncio."""
 
 
 def conversation_id(n: int) -> str:
@@ -73,7 +74,7 @@ class Watch:
     max_in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _barrier: threading.Barrier | None = None
-    _async_ready: asyncio.Event | None = None
+    _async_ready: anyio.Event | None = None
     _arrived: int = 0
 
     def enter(self, request: httpx.Request) -> tuple[int, bool]:
@@ -134,10 +135,11 @@ class AsyncWatchingTransport(httpx.AsyncBaseTransport):
         try:
             if hold:
                 if self.watch._async_ready is None:
-                    self.watch._async_ready = asyncio.Event()
+                    self.watch._async_ready = anyio.Event()
                 if number >= self.watch.hold_first:
                     self.watch._async_ready.set()
-                await asyncio.wait_for(self.watch._async_ready.wait(), 10)
+                with anyio.fail_after(10):
+                    await self.watch._async_ready.wait()
             response = await self.inner.handle_async_request(request)
             await response.aread()
         finally:
@@ -163,7 +165,8 @@ def run_bulk(
     **options: Any,
 ) -> BulkSummary:
     """`record_messages_bulk` (what="messages") or `bulk_create` (what="documents") on a
-    fresh `Synap` or `AsyncSynap` talking to `server`."""
+    fresh `Synap` or `AsyncSynap` (under asyncio, or trio for facade="trio") talking to
+    `server`."""
     key = api_key or server.api_key
     if facade == "sync":
         transport = WatchingTransport(watch or Watch())
@@ -189,7 +192,7 @@ def run_bulk(
                 return await client.conversation.record_messages_bulk(items, **options)
             return await client.memories.bulk_create(items, **options)
 
-    return asyncio.run(main())
+    return anyio.run(main, backend="trio" if facade == "trio" else "asyncio")
 
 
 def stored_contents(server: Any) -> list[str]:
