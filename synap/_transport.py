@@ -13,13 +13,13 @@ only in `await`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import httpx
 
-from synap import _config, _retry
+from synap import _config, _headers, _retry
 from synap._errors import SynapError, error_from_exception, error_from_response, redact
 from synap._ids import new_id
 
@@ -29,13 +29,21 @@ logger = _config.logger
 
 
 class _Call:
-    """What the hooks need to know about the call in progress."""
+    """What the hooks (and the loop) need to know about the call in progress."""
 
-    __slots__ = ("headers", "response", "sent", "timeout")
+    __slots__ = ("headers", "key", "response", "secret", "sent", "timeout")
 
-    def __init__(self, headers: tuple[tuple[str, str], ...], timeout: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        headers: tuple[tuple[str, str], ...],
+        timeout: dict[str, Any],
+        key: str,
+        secret: str | None = None,
+    ) -> None:
         self.headers = headers
         self.timeout = timeout
+        self.key = key  # the Idempotency-Key of every try
+        self.secret = secret  # an Authorization of the caller's extra_headers: never shown
         self.sent = False  # the request was built (its body encoded) and handed to httpx
         self.response: httpx.Response | None = None
 
@@ -138,10 +146,15 @@ class _Transport:
         self.policy = _retry.RetryPolicy(max_retries=max_retries)
 
     def _begin(
-        self, idempotency_key: object, correlation_id: object, timeout: object
+        self,
+        idempotency_key: object,
+        correlation_id: object,
+        timeout: object,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[_Call, str, str]:
-        key = _config.call_id(idempotency_key, "idempotency_key") or new_id()
-        cid = _config.call_id(correlation_id, "correlation_id") or new_id()
+        given = _headers.call_headers(extra_headers, idempotency_key, correlation_id)
+        key = given.idempotency_key or new_id()
+        cid = given.correlation_id or new_id()
         if self.conn.closed:
             raise SynapError(
                 "This Synap client is closed; create a new one.",
@@ -152,7 +165,9 @@ class _Transport:
             per_call = self.timeout_dict
         else:
             per_call = _config.timeout(timeout).as_dict()  # type: ignore[arg-type]
-        return _Call(self.conn.headers, per_call), key, cid
+        # The caller's extra headers come last: the hook sets them over the SDK's.
+        headers = self.conn.headers + given.extra if given.extra else self.conn.headers
+        return _Call(headers, per_call, key, given.secret), key, cid
 
     def _outcome(
         self, endpoint: Any, response: Any, call: _Call, cid: str, shape: Callable[[bytes], T]
@@ -183,12 +198,14 @@ class _Transport:
                 exc, response=call.response, correlation_id=cid, request=endpoint.name
             )
 
-    def _next(self, retries: int, error: SynapError, key: str) -> float | None:
+    def _next(self, retries: int, error: SynapError, call: _Call) -> float | None:
         """Seconds before the next try, or None to raise `error`, which is first cleaned of
         the API key (before it is logged or raised: a server may echo the key) and given the
         call's idempotency key, to retry with."""
-        error.idempotency_key = key
+        key = error.idempotency_key = call.key
         redact(error, self.conn.secret)
+        if call.secret is not None:
+            redact(error, call.secret)
         delay = _retry.retry_delay(self.policy, retries, error)
         if delay is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -231,9 +248,10 @@ class SyncTransport(_Transport):
         idempotency_key: object = None,
         correlation_id: object = None,
         timeout: object = _config.NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> T:
         """Send `body` to `endpoint` with retries; return `shape(200 body)` or raise."""
-        call, key, cid = self._begin(idempotency_key, correlation_id, timeout)
+        call, key, cid = self._begin(idempotency_key, correlation_id, timeout, extra_headers)
         token = _CALL.set(call)
         try:
             retries = 0
@@ -258,7 +276,7 @@ class SyncTransport(_Transport):
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
                     return outcome  # type: ignore[no-any-return]
-                delay = self._next(retries, outcome, key)
+                delay = self._next(retries, outcome, call)
                 if delay is None:
                     raise outcome
                 _retry.sleep(delay)
@@ -288,9 +306,10 @@ class AsyncTransport(_Transport):
         idempotency_key: object = None,
         correlation_id: object = None,
         timeout: object = _config.NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+        extra_headers: Mapping[str, str] | None = None,
     ) -> T:
         """Send `body` to `endpoint` with retries; return `shape(200 body)` or raise."""
-        call, key, cid = self._begin(idempotency_key, correlation_id, timeout)
+        call, key, cid = self._begin(idempotency_key, correlation_id, timeout, extra_headers)
         token = _CALL.set(call)
         try:
             retries = 0
@@ -315,7 +334,7 @@ class AsyncTransport(_Transport):
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
                     return outcome  # type: ignore[no-any-return]
-                delay = self._next(retries, outcome, key)
+                delay = self._next(retries, outcome, call)
                 if delay is None:
                     raise outcome
                 await _retry.async_sleep(delay)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from uuid import UUID
 
@@ -96,6 +96,7 @@ class Conversation:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RecordMessageResponse:
         """Records a single message turn against a conversation.
 
@@ -123,6 +124,11 @@ class Conversation:
             correlation_id: Sent as `X-Correlation-ID` (generated when not given), the same on
                 every retry; errors carry it.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             A dict with `message_id`, `conversation_id`, `session_id` and `recorded_at`.
@@ -146,6 +152,7 @@ class Conversation:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     def record_messages_batch(
@@ -155,6 +162,7 @@ class Conversation:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RecordMessagesBatchResponse:
         """Records many messages in one call.
 
@@ -170,6 +178,11 @@ class Conversation:
             idempotency_key: Names this write; the same on every retry (see `record_message`).
             correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             A dict with `total`, `succeeded`, `failed` and `results` (per-message results in
@@ -190,6 +203,7 @@ class Conversation:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     def record_messages_bulk(
@@ -204,6 +218,7 @@ class Conversation:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         preserve_order: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
@@ -223,6 +238,8 @@ class Conversation:
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
             preserve_order: Keep the turns of one conversation in order across calls.
+            extra_headers: More headers for every call of the job (as for
+                `record_messages_batch`; not `Idempotency-Key`: each call has its own).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -246,6 +263,7 @@ class Conversation:
             on_result=on_result,
             dry_run=dry_run,
             preserve_order=preserve_order,
+            extra_headers=extra_headers,
         )
 
     def __repr__(self) -> str:
@@ -273,6 +291,7 @@ class AsyncConversation:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RecordMessageResponse:
         """Records a single message turn against a conversation.
 
@@ -300,6 +319,11 @@ class AsyncConversation:
             correlation_id: Sent as `X-Correlation-ID` (generated when not given), the same on
                 every retry; errors carry it.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             A dict with `message_id`, `conversation_id`, `session_id` and `recorded_at`.
@@ -323,6 +347,7 @@ class AsyncConversation:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     async def record_messages_batch(
@@ -332,6 +357,7 @@ class AsyncConversation:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RecordMessagesBatchResponse:
         """Records many messages in one call.
 
@@ -347,6 +373,11 @@ class AsyncConversation:
             idempotency_key: Names this write; the same on every retry (see `record_message`).
             correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             A dict with `total`, `succeeded`, `failed` and `results` (per-message results in
@@ -367,6 +398,7 @@ class AsyncConversation:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     async def record_messages_bulk(
@@ -381,6 +413,7 @@ class AsyncConversation:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         preserve_order: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
@@ -401,6 +434,8 @@ class AsyncConversation:
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
             preserve_order: Keep the turns of one conversation in order across calls.
+            extra_headers: More headers for every call of the job (as for
+                `record_messages_batch`; not `Idempotency-Key`: each call has its own).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -424,6 +459,7 @@ class AsyncConversation:
             on_result=on_result,
             dry_run=dry_run,
             preserve_order=preserve_order,
+            extra_headers=extra_headers,
         )
 
     def __repr__(self) -> str:

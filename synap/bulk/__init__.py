@@ -22,9 +22,10 @@ return a `BulkSummary`: totals, and every item not stored with its position and 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any
 
+from synap import _headers
 from synap._errors import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -166,11 +167,13 @@ def record_messages(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     preserve_order: bool = True,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BulkSummary:
     """Record any number of messages through `conversation.record_messages_batch` (blocking).
 
     See `Conversation.record_messages_bulk` for the arguments.
     """
+    _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
     job = _job(
         _messages_kind(),
         messages,
@@ -186,7 +189,7 @@ def record_messages(
         job,
         messages,
         lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key
+            chunk.items, idempotency_key=chunk.idempotency_key, extra_headers=extra_headers
         ),
         concurrency,
     )
@@ -204,8 +207,10 @@ async def arecord_messages(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     preserve_order: bool = True,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BulkSummary:
     """The async twin of `record_messages` (`messages` may be an async iterable)."""
+    _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
     job = _job(
         _messages_kind(),
         messages,
@@ -221,7 +226,7 @@ async def arecord_messages(
         job,
         messages,
         lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key
+            chunk.items, idempotency_key=chunk.idempotency_key, extra_headers=extra_headers
         ),
         concurrency,
     )
@@ -238,11 +243,13 @@ def bulk_create(
     total: int | None = None,
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BulkSummary:
     """Ingest any number of documents through `memories.batch_create` (blocking).
 
     See `Memories.bulk_create` for the arguments.
     """
+    _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
     job = _job(
         _documents_kind(),
         documents,
@@ -258,7 +265,10 @@ def bulk_create(
         job,
         documents,
         lambda chunk: memories.batch_create(
-            chunk.items, fail_fast=False, idempotency_key=chunk.idempotency_key
+            chunk.items,
+            fail_fast=False,
+            idempotency_key=chunk.idempotency_key,
+            extra_headers=extra_headers,
         ),
         concurrency,
     )
@@ -275,8 +285,10 @@ async def abulk_create(
     total: int | None = None,
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BulkSummary:
     """The async twin of `bulk_create` (`documents` may be an async iterable)."""
+    _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
     job = _job(
         _documents_kind(),
         documents,
@@ -292,7 +304,10 @@ async def abulk_create(
         job,
         documents,
         lambda chunk: memories.batch_create(
-            chunk.items, fail_fast=False, idempotency_key=chunk.idempotency_key
+            chunk.items,
+            fail_fast=False,
+            idempotency_key=chunk.idempotency_key,
+            extra_headers=extra_headers,
         ),
         concurrency,
     )

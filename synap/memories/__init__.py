@@ -7,10 +7,10 @@ take the same arguments and return the same `BatchCreateResponse`.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from synap import _wire
+from synap import _headers, _wire
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from synap.memories.models import (
     BatchCreateResponse,
@@ -53,6 +53,7 @@ class Memories:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BatchCreateResponse:
         """Ingest multiple documents in a single call.
 
@@ -73,6 +74,11 @@ class Memories:
                 a repeat of the call (e.g. after a crash) safe.
             correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             `BatchCreateResponse` with `batch_id`, `total`, `succeeded`, `failed` and
@@ -87,7 +93,8 @@ class Memories:
             NetworkError: when the SDK cannot reach Synap (after retries).
         """
         plan = _wire.plan_batch_create(documents, fail_fast)
-        if plan.request is None:
+        if plan.request is None:  # nothing to send; the call's options are still checked
+            _headers.call_headers(extra_headers, idempotency_key, correlation_id)
             return plan.unsent()
         return self._transport.send(
             _wire.BATCH_CREATE,
@@ -96,6 +103,7 @@ class Memories:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     def bulk_create(
@@ -109,6 +117,7 @@ class Memories:
         total: int | None = None,
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
@@ -127,6 +136,8 @@ class Memories:
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
             dry_run: Validate and count only; send nothing.
+            extra_headers: More headers for every call of the job (as for
+                `batch_create`; not `Idempotency-Key`: each call has its own).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -149,6 +160,7 @@ class Memories:
             total=total,
             on_result=on_result,
             dry_run=dry_run,
+            extra_headers=extra_headers,
         )
 
     def __repr__(self) -> str:
@@ -171,6 +183,7 @@ class AsyncMemories:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109 - HTTP timeout
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BatchCreateResponse:
         """Ingest multiple documents in a single call.
 
@@ -191,6 +204,11 @@ class AsyncMemories:
                 a repeat of the call (e.g. after a crash) safe.
             correlation_id: Sent as `X-Correlation-ID`, the same on every retry.
             timeout: Seconds (or an `httpx.Timeout`) for this call instead of the client's.
+            extra_headers: More headers for this call, set over the SDK's own: an
+                `Authorization` here replaces the client's key for this call; an
+                `Idempotency-Key` or `X-Correlation-ID` here is the argument above under its
+                header name. Printable ASCII only; framing headers (`Content-Length`, `Host`)
+                are refused.
 
         Returns:
             `BatchCreateResponse` with `batch_id`, `total`, `succeeded`, `failed` and
@@ -205,7 +223,8 @@ class AsyncMemories:
             NetworkError: when the SDK cannot reach Synap (after retries).
         """
         plan = _wire.plan_batch_create(documents, fail_fast)
-        if plan.request is None:
+        if plan.request is None:  # nothing to send; the call's options are still checked
+            _headers.call_headers(extra_headers, idempotency_key, correlation_id)
             return plan.unsent()
         return await self._transport.send(
             _wire.BATCH_CREATE,
@@ -214,6 +233,7 @@ class AsyncMemories:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     async def bulk_create(
@@ -228,6 +248,7 @@ class AsyncMemories:
         total: int | None = None,
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
@@ -246,6 +267,8 @@ class AsyncMemories:
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
             dry_run: Validate and count only; send nothing.
+            extra_headers: More headers for every call of the job (as for
+                `batch_create`; not `Idempotency-Key`: each call has its own).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -268,6 +291,7 @@ class AsyncMemories:
             total=total,
             on_result=on_result,
             dry_run=dry_run,
+            extra_headers=extra_headers,
         )
 
     def __repr__(self) -> str:
