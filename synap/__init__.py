@@ -35,6 +35,7 @@ from synap._ids import new_idempotency_key
 
 if TYPE_CHECKING:
     from synap._client import AsyncSynap, MaximemSynapSDK, Synap
+    from synap._response import RawResponse
     from synap.conversation import (
         BatchMessageError,
         BatchMessageResult,
@@ -73,6 +74,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "RateLimitError",
+    "RawResponse",
     "RecordMessageResponse",
     "RecordMessagesBatchResponse",
     "ServiceUnavailableError",
@@ -92,6 +94,7 @@ _LAZY = {
     "Synap": "synap._client",
     "AsyncSynap": "synap._client",
     "MaximemSynapSDK": "synap._client",
+    "RawResponse": "synap._response",
     "RecordMessageResponse": "synap.conversation",
     "RecordMessagesBatchResponse": "synap.conversation",
     "BatchMessageResult": "synap.conversation",

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from synap import _config, _headers, _retry
+from synap import _config, _headers, _response, _retry
 from synap._errors import SynapError, error_from_exception, error_from_response, redact
 from synap._ids import new_id
 
@@ -275,6 +275,14 @@ class SyncTransport(_Transport):
                 else:
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
+                    _response.answered(  # kept for with_raw_response, if it asked
+                        int(response.status_code),
+                        response.headers,
+                        response.content,
+                        idempotency_key=key,
+                        correlation_id=cid,
+                        retries=retries,
+                    )
                     return outcome  # type: ignore[no-any-return]
                 delay = self._next(retries, outcome, call)
                 if delay is None:
@@ -333,6 +341,14 @@ class AsyncTransport(_Transport):
                 else:
                     outcome = self._outcome(endpoint, response, call, cid, shape)
                 if not isinstance(outcome, SynapError):
+                    _response.answered(  # kept for with_raw_response, if it asked
+                        int(response.status_code),
+                        response.headers,
+                        response.content,
+                        idempotency_key=key,
+                        correlation_id=cid,
+                        retries=retries,
+                    )
                     return outcome  # type: ignore[no-any-return]
                 delay = self._next(retries, outcome, call)
                 if delay is None:

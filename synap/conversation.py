@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from uuid import UUID
 
 from synap import _validation, _wire
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from synap._response import async_raw_response_wrapper, raw_response_wrapper
 
 if TYPE_CHECKING:
     from synap._transport import AsyncTransport, SyncTransport
@@ -20,9 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncConversation",
+    "AsyncConversationWithRawResponse",
     "BatchMessageError",
     "BatchMessageResult",
     "Conversation",
+    "ConversationWithRawResponse",
     "RecordMessageResponse",
     "RecordMessagesBatchResponse",
 ]
@@ -78,10 +82,17 @@ class RecordMessagesBatchResponse(TypedDict):
 class Conversation:
     """Recording conversation turns (blocking): `client.conversation`."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("__dict__", "_transport")  # __dict__: for with_raw_response, made once
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
+
+    @cached_property
+    def with_raw_response(self) -> ConversationWithRawResponse:
+        """The same calls, each returning a `synap.RawResponse`: the answer's `status_code`
+        and `headers` (e.g. `Idempotent-Replayed`), the call's `idempotency_key` and
+        `correlation_id`, and the result via `.parse()`."""
+        return ConversationWithRawResponse(self)
 
     def record_message(
         self,
@@ -273,10 +284,15 @@ class Conversation:
 class AsyncConversation:
     """Recording conversation turns (async): `client.conversation`."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("__dict__", "_transport")  # __dict__: for with_raw_response, made once
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+
+    @cached_property
+    def with_raw_response(self) -> AsyncConversationWithRawResponse:
+        """The same calls, each returning a `synap.RawResponse` (see `Conversation`)."""
+        return AsyncConversationWithRawResponse(self)
 
     async def record_message(
         self,
@@ -464,3 +480,23 @@ class AsyncConversation:
 
     def __repr__(self) -> str:
         return f"<synap AsyncConversation {self._transport.conn.base_url}>"
+
+
+class ConversationWithRawResponse:
+    """`client.conversation.with_raw_response` (blocking): each call returns a `RawResponse`."""
+
+    __slots__ = ("record_message", "record_messages_batch")
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.record_message = raw_response_wrapper(conversation.record_message)
+        self.record_messages_batch = raw_response_wrapper(conversation.record_messages_batch)
+
+
+class AsyncConversationWithRawResponse:
+    """`client.conversation.with_raw_response` (async): each call returns a `RawResponse`."""
+
+    __slots__ = ("record_message", "record_messages_batch")
+
+    def __init__(self, conversation: AsyncConversation) -> None:
+        self.record_message = async_raw_response_wrapper(conversation.record_message)
+        self.record_messages_batch = async_raw_response_wrapper(conversation.record_messages_batch)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from synap import _headers, _wire
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from synap._response import async_raw_response_wrapper, raw_response_wrapper
 from synap.memories.models import (
     BatchCreateResponse,
     CreateMemoryRequest,
@@ -27,12 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncMemories",
+    "AsyncMemoriesWithRawResponse",
     "BatchCreateResponse",
     "CreateMemoryRequest",
     "CreateMemoryResponse",
     "DocumentType",
     "IngestionStatus",
     "Memories",
+    "MemoriesWithRawResponse",
     "MemoryMode",
 ]
 
@@ -40,10 +44,17 @@ __all__ = [
 class Memories:
     """Ingesting documents into long-term memory (blocking): `client.memories`."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("__dict__", "_transport")  # __dict__: for with_raw_response, made once
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
+
+    @cached_property
+    def with_raw_response(self) -> MemoriesWithRawResponse:
+        """The same calls, each returning a `synap.RawResponse`: the answer's `status_code`
+        and `headers` (e.g. `Idempotent-Replayed`), the call's `idempotency_key` and
+        `correlation_id`, and the result via `.parse()`."""
+        return MemoriesWithRawResponse(self)
 
     def batch_create(
         self,
@@ -170,10 +181,15 @@ class Memories:
 class AsyncMemories:
     """Ingesting documents into long-term memory (async): `client.memories`."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("__dict__", "_transport")  # __dict__: for with_raw_response, made once
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+
+    @cached_property
+    def with_raw_response(self) -> AsyncMemoriesWithRawResponse:
+        """The same calls, each returning a `synap.RawResponse` (see `Memories`)."""
+        return AsyncMemoriesWithRawResponse(self)
 
     async def batch_create(
         self,
@@ -296,3 +312,21 @@ class AsyncMemories:
 
     def __repr__(self) -> str:
         return f"<synap AsyncMemories {self._transport.conn.base_url}>"
+
+
+class MemoriesWithRawResponse:
+    """`client.memories.with_raw_response` (blocking): each call returns a `RawResponse`."""
+
+    __slots__ = ("batch_create",)
+
+    def __init__(self, memories: Memories) -> None:
+        self.batch_create = raw_response_wrapper(memories.batch_create)
+
+
+class AsyncMemoriesWithRawResponse:
+    """`client.memories.with_raw_response` (async): each call returns a `RawResponse`."""
+
+    __slots__ = ("batch_create",)
+
+    def __init__(self, memories: AsyncMemories) -> None:
+        self.batch_create = async_raw_response_wrapper(memories.batch_create)
