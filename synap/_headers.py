@@ -13,8 +13,7 @@ are refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from synap import _config
 from synap._errors import InvalidInputError, brief
@@ -41,8 +40,7 @@ _FRAMING: Final = frozenset(
 _IDS: Final = {"idempotency-key": "idempotency_key", "x-correlation-id": "correlation_id"}
 
 
-@dataclass(frozen=True, slots=True)
-class CallHeaders:
+class CallHeaders(NamedTuple):
     """The checked per-call options: the ids to send (None: make one) and the other headers."""
 
     idempotency_key: str | None
