@@ -138,3 +138,17 @@ async def test_a_key_from_the_helper_is_what_goes_out(facade: Facade) -> None:
     key = synap.new_idempotency_key()
     await facade.call("conversation.record_message", idempotency_key=key, **record_args())
     assert sent_keys(facade) == [key]
+
+
+async def test_a_bulk_calls_failure_carries_that_calls_key(facade: Facade) -> None:
+    items = [
+        {"conversation_id": str(uuid.uuid4()), "role": "user", "content": f"m{i}"} for i in range(4)
+    ]
+    facade.fake.then(httpx.Response(400, json={"detail": "no"}))  # the first call only
+    summary = await facade.call(
+        "conversation.record_messages_bulk", items, chunk_size=2, concurrency=1
+    )
+    assert (summary.succeeded, summary.failed) == (2, 2)
+    first_key = facade.fake.requests[0].headers["idempotency-key"]
+    errors = {f.error for f in summary.failures}
+    assert [e.idempotency_key for e in errors if isinstance(e, synap.SynapError)] == [first_key]
