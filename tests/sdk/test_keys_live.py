@@ -5,6 +5,7 @@ under trio as under asyncio."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -68,6 +69,29 @@ def test_a_cancelled_call_retried_with_its_key_is_stored_once(
     assert raw.status_code == 200
     assert raw.replayed  # the first call's answer, not a second write
     assert raw.idempotency_key == key
+    assert messages_stored(synap_server) == 1
+
+
+@pytest.mark.synap_server(faults=SLOW)
+def test_the_readmes_pattern_with_asyncio_timeout(synap_server: LocalServer) -> None:
+    # asyncio's own cancellation (task.cancel() under asyncio.timeout), as the README shows it.
+    args = turn()
+
+    async def main() -> synap.RawResponse[Any]:
+        async with synap.AsyncSynap(
+            api_key=synap_server.api_key, base_url=synap_server.url
+        ) as client:
+            key = synap.new_idempotency_key()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await client.conversation.record_message(**args, idempotency_key=key)
+            assert messages_stored(synap_server, 1) == 1
+            return await client.conversation.with_raw_response.record_message(
+                **args, idempotency_key=key
+            )
+
+    raw = asyncio.run(main())
+    assert raw.replayed
     assert messages_stored(synap_server) == 1
 
 
