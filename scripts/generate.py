@@ -214,7 +214,11 @@ def main() -> int:
     previous = args.previous or target_root / FACTS_PACKAGE / SNAPSHOT
     spec = load_spec(SPEC)
     log = changelog(previous, spec)
-    rel = target_root.relative_to(ROOT).as_posix() if target_root.is_relative_to(ROOT) else target_root
+    rel = (
+        target_root.relative_to(ROOT).as_posix()
+        if target_root.is_relative_to(ROOT)
+        else target_root
+    )
     with tempfile.TemporaryDirectory(prefix="synap-generate-") as tmp:
         fresh = {PACKAGE: generate(Path(tmp)), FACTS_PACKAGE: generate_facts(spec, Path(tmp))}
         found = [

@@ -112,26 +112,13 @@ def record_message_result(content: bytes) -> RecordMessageResponse:
 # record_messages_batch --------------------------------------------------------------------
 
 
-# The documented keys of a batch entry, in the order the generated `BatchMessage.to_dict`
-# writes them (after the undocumented ones).
-_BATCH_MESSAGE_KEYS = (
-    "conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata"
-)  # fmt: skip
-
-
 class _CheckedBatchRequest(_Checked, RecordMessagesBatchRequest):
     __slots__ = ("_wire",)
 
     def __init__(self, entries: list[dict[str, Any]]) -> None:  # no generated models built
-        self._wire = {"messages": [_wire_entry(entry) for entry in entries]}
-
-
-def _wire_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    wire = {key: value for key, value in entry.items() if key not in _BATCH_MESSAGE_KEYS}
-    for key in _BATCH_MESSAGE_KEYS:
-        if key in entry:
-            wire[key] = entry[key]
-    return wire
+        # `_validation.batch_message` writes each entry's keys in the generated `to_dict`
+        # order already (undocumented keys, then the spec's in spec order).
+        self._wire = {"messages": entries}
 
 
 def record_messages_batch_request(entries: list[dict[str, Any]]) -> RecordMessagesBatchRequest:

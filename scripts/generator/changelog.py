@@ -117,7 +117,9 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for op_id in old_ops:
         if op_id not in new_ops:
             op = old_ops[op_id]
-            found.append(Change(BREAKING, f"operation {op_id}", f"removed ({op['method']} {op['path']})"))
+            found.append(
+                Change(BREAKING, f"operation {op_id}", f"removed ({op['method']} {op['path']})")
+            )
     for op_id, op in new_ops.items():
         where = f"operation {op_id}"
         if op_id not in old_ops:
@@ -148,7 +150,9 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             continue
         before = old["schemas"][name]
         if before["additional"] and not schema["additional"]:
-            found.append(Change(BREAKING if request else COMPATIBLE, name, "no longer allows other keys"))
+            found.append(
+                Change(BREAKING if request else COMPATIBLE, name, "no longer allows other keys")
+            )
         elif schema["additional"] and not before["additional"]:
             found.append(Change(COMPATIBLE, name, "now allows other keys"))
         old_props = {p["name"]: p for p in before["properties"]}

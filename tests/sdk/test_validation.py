@@ -159,7 +159,7 @@ def test_document_has_all_nine_keys_with_defaults() -> None:
         "mode": "long-range",
         "metadata": {},
     }
-    assert list(wire) == list(_validation._DOCUMENT_KEYS)
+    assert list(wire) == list(_validation.DOCUMENT_FIELDS)
     assert _validation.document({"document": "text"}, 0) == wire
 
 
