@@ -311,9 +311,10 @@ def _compile(prop: Property, container: str) -> Check:
     def check(value: object, index: int | None) -> Any:
         kind = type(value)
         if kind is str and "string" in types:
-            if plain_string and value.isascii():  # type: ignore[union-attr]
-                return value  # ASCII is always sendable: the common case, no encode
-            return check_string(value, index)  # type: ignore[arg-type]
+            text: str = value  # type: ignore[assignment]
+            if plain_string and text.isascii():
+                return text  # ASCII is always sendable: the common case, no encode
+            return check_string(text, index)
         if value is None:
             if nullable:
                 return None
@@ -363,7 +364,13 @@ def _size(prop: Property, size: int, index: int | None, container: str) -> None:
         raise _fail(f"{where} holds {size} items; at most {prop.max_items}", prop.name, index)
 
 
-_MISSING: Any = object()
+def _copier(default: Any) -> Callable[[], Any]:
+    """A fresh copy of a spec default each time (a `{}` default must not be shared)."""
+    if isinstance(default, str | int | float | bool) or default is None:
+        return lambda: default
+    if default == {}:
+        return dict
+    return lambda: copy.deepcopy(default)
 
 
 class _Form:
@@ -381,8 +388,7 @@ class _Form:
         self.absent: dict[str, Callable[[], Any]] = {}
         for p in schema.properties:
             if p.has_default:
-                default = p.default
-                self.absent[p.name] = lambda d=default: copy.deepcopy(d)
+                self.absent[p.name] = _copier(p.default)
             elif "null" in p.types:
                 self.absent[p.name] = lambda: None
         self.descriptions = {p.name: p.description for p in schema.properties}

@@ -95,7 +95,7 @@ def _property_changes(
     if old["format"] != new["format"]:
         add(True, True, f"format {old['format']} -> {new['format']}")
     if (old["enum"], old["enum_open"]) != (new["enum"], new["enum_open"]):
-        narrower = old["enum_open"] and not new["enum_open"] or (new["enum"] and not old["enum"])
+        narrower = (old["enum_open"] and not new["enum_open"]) or (new["enum"] and not old["enum"])
         add(bool(narrower), not narrower, f"enum {old['enum']} -> {new['enum']}")
     if old["schema"] != new["schema"] or old["items"] != new["items"]:
         add(True, True, f"shape {old['schema'] or old['items']} -> {new['schema'] or new['items']}")
@@ -140,7 +140,7 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 
     old_req, old_resp = _sides(old)
     new_req, new_resp = _sides(new)
-    for name, schema in old["schemas"].items():
+    for name in old["schemas"]:
         if name not in new["schemas"]:
             found.append(Change(BREAKING, f"schema {name}", "removed"))
     for name, schema in new["schemas"].items():
