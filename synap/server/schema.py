@@ -331,6 +331,23 @@ class SpecValidator:
                     return found
         raise KeyError(operation_id)
 
+    def operation_ids(self) -> list[str]:
+        """Every operationId of the spec, in spec order."""
+        return [
+            op["operationId"]
+            for item in self.spec["paths"].values()
+            for op in item.values()
+            if isinstance(op, Mapping) and "operationId" in op
+        ]
+
+    def route(self, operation_id: str) -> tuple[str, str]:
+        """The (METHOD, path) of an operation."""
+        for path, item in self.spec["paths"].items():
+            for method, op in item.items():
+                if isinstance(op, Mapping) and op.get("operationId") == operation_id:
+                    return method.upper(), path
+        raise KeyError(operation_id)
+
     def default(self, schema_name: str, field: str) -> Any:
         """The spec's `default` of a property (e.g. a document's `mode`)."""
         return self.schema(schema_name)["properties"][field].get("default")
