@@ -28,7 +28,7 @@ SPEC_VERSION: Final = "1.0.0"
 
 
 class Operation(NamedTuple):
-    """One operation: `request` and `response` name schemas in `SCHEMAS` (the 200 body)."""
+    """One operation: `request` and `response` (the 200 body) name `SCHEMAS` entries."""
 
     operation_id: str
     method: str
@@ -43,7 +43,7 @@ class Property(NamedTuple):
     """One property of an object schema.
 
     `types` are JSON types (`string`, `integer`, `number`, `boolean`, `object`, `array`,
-    `null`); `enum` names an entry of `ENUMS` (`enum_open`: other strings are allowed too);
+    `null`); `enum` names an entry of `ENUMS` (`enum_open`: other strings allowed too);
     `schema` names the object schema of an object property, `items` that of array items;
     the limits are the JSON Schema keywords of the same name; `default` counts only when
     `has_default`.
