@@ -29,7 +29,7 @@ def test_the_spec_has_examples_for_every_operation_and_outcome() -> None:
         assert any(path + "response 200" in w for w in wheres), (
             f"{op.operation_id}: add a 200 response example"
         )
-    assert len(EXAMPLES) >= 4 * len(OPERATIONS)
+    assert len(EXAMPLES) >= 2 * len(OPERATIONS)
 
 
 @pytest.mark.parametrize(("where", "schema_name", "value"), EXAMPLES)
