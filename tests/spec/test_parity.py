@@ -74,7 +74,7 @@ def test_every_operation_has_a_method_on_every_facade(facade: str, operation_id:
 
 def _request_properties(operation_id: str) -> tuple[Property, ...]:
     request = OPERATIONS[operation_id].request
-    return SCHEMAS[request].properties if request else ()
+    return SCHEMAS[request].properties if request in SCHEMAS else ()
 
 
 @pytest.mark.parametrize("operation_id", list(OPERATIONS))
