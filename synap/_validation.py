@@ -308,9 +308,11 @@ def _compile(prop: Property, container: str) -> Check:
 
     plain_string = prop.min_length is None and prop.max_length is None and pattern is None
 
+    takes_str = "string" in types
+
     def check(value: object, index: int | None) -> Any:
         kind = type(value)
-        if kind is str and "string" in types:
+        if kind is str and takes_str:
             text: str = value  # type: ignore[assignment]
             if plain_string and text.isascii():
                 return text  # ASCII is always sendable: the common case, no encode
@@ -392,6 +394,18 @@ class _Form:
             elif "null" in p.types:
                 self.absent[p.name] = lambda: None
         self.descriptions = {p.name: p.description for p in schema.properties}
+        self.known = frozenset(self.names)
+        # Per property, in wire order: (name, check, absent value or None, required, nullable).
+        self.plan = tuple(
+            (
+                p.name,
+                self.checks[p.name],
+                self.absent.get(p.name),
+                p.required,
+                "null" in p.types,
+            )
+            for p in schema.properties
+        )
 
     def missing(self, name: str, index: int | None) -> SynapValidationError:
         where = _where(name, index, self.container)
@@ -403,18 +417,19 @@ class _Form:
         None counts as not given. Used for requests sent whole (a single message, a
         document), as the vendor's client sends them."""
         out: dict[str, Any] = {}
-        for name in self.names:
+        for name, check, absent, required, _ in self.plan:
             value = given.get(name)
             if value is None:
-                if name in self.absent:
-                    out[name] = self.absent[name]()
-                elif name in self.required:
+                if absent is not None:
+                    out[name] = absent()
+                elif required:
                     raise self.missing(name, index)
                 continue
-            out[name] = self.checks[name](value, index)
+            out[name] = check(value, index)
         return out
 
 
+_ABSENT: Any = object()
 _SINGLE = _Form(_MESSAGE, "messages")
 _ENTRY = _Form(_BATCH_MESSAGE, _MESSAGES.name)
 _DOC = _Form(_DOCUMENT, _DOCUMENTS.name)
@@ -429,11 +444,13 @@ def record_message_body(*args: object, **kwargs: object) -> dict[str, Any]:
     null when it may be null (`customer_id`), else not at all (`session_id`), as the vendor's
     client sends them.
     """
+    if not args and kwargs.keys() <= _SINGLE.known:
+        return _SINGLE.filled(kwargs, None)  # the facades' call: by name
     if len(args) > len(_SINGLE.names):
         raise TypeError(f"record_message_body takes at most {len(_SINGLE.names)} arguments")
     given = dict(zip(_SINGLE.names, args, strict=False))
     for key, value in kwargs.items():
-        if key not in _SINGLE.checks:
+        if key not in _SINGLE.known:
             raise TypeError(f"record_message_body got an unexpected keyword argument {key!r}")
         if key in given:
             raise TypeError(f"record_message_body got multiple values for argument {key!r}")
@@ -458,32 +475,31 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
             raise _fail(
                 f"{form.container}[{index}] is missing the required key {key!r}", key, index
             )
-    checks = form.checks
-    known: dict[str, Any] = {}
     out = _CheckedMessage()
-    for key, value in entry.items():
-        check = checks.get(key)
-        if check is not None:
-            if value is None and key not in form.nullable:
-                if key in form.required:
-                    raise form.missing(key, index)
+    if not entry.keys() <= form.known:  # keys the spec does not name: first, in input order
+        for key, value in entry.items():
+            if key in form.known:
                 continue
-            known[key] = value
+            if not isinstance(key, str):
+                raise _fail(
+                    f"{form.container}[{index}] has a key that is not a string: {brief(key)}",
+                    None,
+                    index,
+                )
+            # passed through: each checked, so the bad one is named
+            name = _key_name(key)
+            _sendable(key, name, index, form.container)
+            _json_ready(value, name, index, form.container)
+            out[key] = value
+    for name, check, _, required, nullable in form.plan:
+        value = entry.get(name, _ABSENT)
+        if value is _ABSENT:
             continue
-        if not isinstance(key, str):
-            raise _fail(
-                f"{form.container}[{index}] has a key that is not a string: {brief(key)}",
-                None,
-                index,
-            )
-        # passed through: each checked, so the bad one is named
-        name = _key_name(key)
-        _sendable(key, name, index, form.container)
-        _json_ready(value, name, index, form.container)
-        out[key] = value
-    for key in form.names:
-        if key in known:
-            out[key] = checks[key](known[key], index)
+        if value is None and not nullable:
+            if required:
+                raise form.missing(name, index)
+            continue  # None counts as not given
+        out[name] = check(value, index)
     return out
 
 
