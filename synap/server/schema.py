@@ -164,6 +164,15 @@ def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check
         return lambda instance: type(instance) is str and instance in options
     if keyword == "format":
         return lambda instance: _FORMATS.conforms(instance, value)
+    if keyword == "pattern":
+        if not isinstance(value, str):
+            return None
+        regex = re.compile(value)  # jsonschema searches with `re` as well
+        return lambda instance: (
+            regex.search(instance) is not None
+            if type(instance) is str
+            else type(instance) in _JSON_TYPES
+        )
     if keyword in ("minLength", "maxLength"):
         return _quick_size(str, value, keyword == "minLength")
     if keyword in ("minItems", "maxItems"):
