@@ -565,6 +565,18 @@ def documents(documents: object) -> list[Any]:
     return list(docs)
 
 
+def _no_unknown_keys(doc: Mapping[Any, object], form: _Form, index: int | None) -> None:
+    unknown = [k for k in doc if k not in form.known]
+    if unknown:
+        name = _key_name(str(unknown[0]))
+        raise _fail(
+            f"{_where(name, index, form.container)} is not a document field; the fields "
+            f"are {', '.join(form.names)}",
+            name,
+            index,
+        )
+
+
 def document(doc: object, index: int | None = None) -> dict[str, Any]:
     """One document of `memories.batch_create`, checked, as sent: every field of the spec's
     `CreateMemoryRequest`, in spec order, null where unset, the spec's defaults applied
@@ -578,16 +590,19 @@ def document(doc: object, index: int | None = None) -> dict[str, Any]:
     form = _DOC
     if isinstance(doc, CreateMemoryRequest):
         given: Mapping[str, object] = {key: getattr(doc, key, None) for key in form.names}
+        newer = getattr(doc, "extra", None)
+        if newer:  # fields of the spec this version's class has no attribute for
+            if not isinstance(newer, Mapping):
+                raise _fail(
+                    f"{_where('extra', index, form.container)} must be a dict of document "
+                    f"fields, got {type(newer).__name__}",
+                    "extra",
+                    index,
+                )
+            _no_unknown_keys(newer, form, index)
+            given = {**newer, **{k: v for k, v in given.items() if v is not None}}
     elif isinstance(doc, Mapping):
-        unknown = [k for k in doc if k not in form.checks]
-        if unknown:
-            name = _key_name(str(unknown[0]))
-            raise _fail(
-                f"{_where(name, index, form.container)} is not a document field; the fields "
-                f"are {', '.join(form.names)}",
-                name,
-                index,
-            )
+        _no_unknown_keys(doc, form, index)
         given = doc
     else:
         where = "document" if index is None else f"{form.container}[{index}]"

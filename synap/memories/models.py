@@ -90,6 +90,9 @@ class CreateMemoryRequest:
         mode: `"long-range"` (default, deeper processing) or `"fast"`; a string or a
             `MemoryMode`.
         metadata: Free-form metadata (a dict), e.g. source or tags.
+        extra: Fields of the spec's `CreateMemoryRequest` newer than this class, by name
+            (keyword only): sent and checked like the others. A name that is not a field of
+            the spec is refused when the batch is checked.
 
     Nothing is checked here: `memories.batch_create` checks every document before sending
     and, with `fail_fast=False`, reports an invalid one in its result instead of raising.
@@ -104,6 +107,7 @@ class CreateMemoryRequest:
     scope: str | None = None
     mode: MemoryMode | str = attrs.field(default=None, converter=_mode)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata)
+    extra: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 
 
 def _status(value: Any) -> IngestionStatus | str:

@@ -183,7 +183,7 @@ def test_create_memory_request_has_every_document_field() -> None:
     assert not missing, (
         f"synap.memories.models.CreateMemoryRequest lacks {', '.join(missing)} (spec: "
         "CreateMemoryRequest): add the attribute (default None) and its docstring line. "
-        "Dict documents carry the field already."
+        "Dict documents, and CreateMemoryRequest(extra={...}), carry the field already."
     )
 
 

@@ -41,6 +41,7 @@ PROBE = textwrap.dedent(
 
     import httpx
     import synap, synap_api, synap_spec
+    from synap.memories.models import CreateMemoryRequest
     from synap.server import LocalServer
 
     here = sys.argv[1]
@@ -83,11 +84,13 @@ PROBE = textwrap.dedent(
             "timestamp", "conversation_id", "role", "content", "customer_id", "annotations"
         ], list(body["messages"][0])
         batch = client.memories.batch_create(
-            [{"annotations": {"source": "wiki"}, "document": "Blue is my colour."}]
+            [{"annotations": {"source": "wiki"}, "document": "Blue is my colour."},
+             CreateMemoryRequest(document="Green too.", extra={"annotations": {"n": 2}})]
         )
-        assert batch.succeeded == 1, batch
+        assert batch.succeeded == 2, batch
         path, body = sent.pop()
         assert list(body["documents"][0])[-2:] == ["metadata", "annotations"], body
+        assert body["documents"][1]["annotations"] == {"n": 2}, body
 
         # 3. Validated by the local server (it reads the copy's spec) ...
         raw = httpx.post(
@@ -101,7 +104,7 @@ PROBE = textwrap.dedent(
         (message,) = snapshot["conversations"][0]["messages"]
         assert message["extra"] == {"timestamp": "2026-05-16T09:00:00Z",
                                     "annotations": {"topic": "ui"}}, message
-        (document,) = snapshot["documents"]
+        document = snapshot["documents"][0]
         assert document["extra"] == {"annotations": {"source": "wiki"}}, document
 
         # 4. Shown by synap inspect.
