@@ -103,6 +103,10 @@ def test_schema_details_from_the_docs(schema: str, pointer: str) -> None:
     for part in pointer.split("/"):
         node = node[part]
     expected = DOCS[(schema, pointer)]
+    if pointer == "enum":
+        # A value the service adds is compatible and flows through with no edit; one of the
+        # docs' values missing is not.
+        node = [value for value in node if value in expected]
     assert node == expected, (
         f"openapi/synap.yaml says {schema}/{pointer} = {node!r}, the vendor docs {expected!r}: "
         "if the service really changed, update DOCS in tests/spec/test_spec.py (and wire.md); "

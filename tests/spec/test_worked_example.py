@@ -115,6 +115,22 @@ PROBE = textwrap.dedent(
         assert 'annotations={"topic": "ui"}' in shown, shown
         assert 'annotations={"source": "wiki"}' in shown, shown
 
+        # A new enum value: accepted by the SDK, the server and the CLI's choices.
+        batch = client.memories.batch_create(
+            [CreateMemoryRequest(document="a,b", document_type="spreadsheet")]
+        )
+        assert batch.succeeded == 1, batch
+        assert sent.pop()[1]["documents"][0]["document_type"] == "spreadsheet"
+        usage = subprocess.run(
+            [sys.executable, "-m", "synap", "import", "documents", "--help"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        assert "meeting-transcript,spreadsheet}" in usage, usage
+        # A new response field: typed (the TypedDicts are generated).
+        import typing
+        hints = typing.get_type_hints(synap.RecordMessageResponse, include_extras=True)
+        assert str(hints["language"]) == "typing.NotRequired[str]", hints
+
         # 5. The one hand edit not made yet: record_message has no such parameter.
         try:
             client.conversation.record_message(cid, "user", "hi", "u1", "acme",
@@ -141,6 +157,12 @@ def _add_example(spec: dict[str, object]) -> None:
     schemas = spec["components"]["schemas"]  # type: ignore[index]
     for name in SCHEMAS:
         schemas[name]["properties"].update(FIELD)  # type: ignore[index]
+    # A new enum value and a new response field need no edit anywhere.
+    schemas["DocumentType"]["enum"].append("spreadsheet")  # type: ignore[index]
+    schemas["RecordMessageResponse"]["properties"]["language"] = {  # type: ignore[index]
+        "type": "string",
+        "description": "The language the message was written in.",
+    }
     spec["paths"]["/v1/conversations/compact"] = {  # type: ignore[index]
         "post": {
             "operationId": "compact_conversation",
@@ -183,7 +205,9 @@ def test_the_readme_worked_example(tmp_path: Path) -> None:
         assert f"  compatible  {name}.annotations: added (optional, object)" in done.stdout
     assert "operation compact_conversation: added" in done.stdout
     assert "breaking  " not in done.stdout
-    assert "(0 breaking, 4 compatible)" in done.stdout
+    assert "  compatible  enum DocumentType: value 'spreadsheet' added" in done.stdout
+    assert "  compatible  RecordMessageResponse.language: added (optional, string)" in done.stdout
+    assert "(0 breaking, 6 compatible)" in done.stdout
     # Nothing in synap/ was touched.
     for path in (ROOT / "synap").rglob("*.py"):
         relative = path.relative_to(ROOT)
