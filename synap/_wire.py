@@ -24,6 +24,7 @@ from synap_api.models import (
 from synap_api.models import BatchCreateResponse as _GeneratedBatchCreateResponse
 from synap_api.models import RecordMessageResponse as _GeneratedRecordMessageResponse
 from synap_api.models import RecordMessagesBatchResponse as _GeneratedBatchResponse
+from synap_spec import OPERATIONS
 
 from synap import _validation
 from synap._errors import InvalidInputError, SynapValidationError, brief
@@ -43,20 +44,25 @@ class Endpoint:
     ok: type  # the generated model of its 200 answer
 
 
+def _route(operation_id: str) -> str:
+    op = OPERATIONS[operation_id]
+    return f"{op.method} {op.path}"
+
+
 RECORD_MESSAGE = Endpoint(
-    "POST /v1/conversations/messages",
+    _route("record_message"),
     _record_message.sync_detailed,
     _record_message.asyncio_detailed,
     _GeneratedRecordMessageResponse,
 )
 RECORD_MESSAGES_BATCH = Endpoint(
-    "POST /v1/conversations/messages/batch",
+    _route("record_messages_batch"),
     _record_messages_batch.sync_detailed,
     _record_messages_batch.asyncio_detailed,
     _GeneratedBatchResponse,
 )
 BATCH_CREATE = Endpoint(
-    "POST /api/v1/memories/batch",
+    _route("batch_create"),
     _batch_create.sync_detailed,
     _batch_create.asyncio_detailed,
     _GeneratedBatchCreateResponse,

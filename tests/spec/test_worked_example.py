@@ -266,3 +266,24 @@ def test_the_readme_worked_example(tmp_path: Path) -> None:
         "test_create_memory_request_has_every_document_field",
         "test_the_local_server_handles_every_operation",
     }, report
+
+    # Make the hand edit the parity tests name for record_message (a keyword parameter, passed
+    # on), in both twins: then record_message's parity holds and the field reaches the wire.
+    conversation = project / "synap" / "conversation.py"
+    source = conversation.read_text()
+    edited = source.replace(
+        "        metadata: dict[str, Any] | None = None,\n",
+        "        metadata: dict[str, Any] | None = None,\n"
+        "        annotations: dict[str, Any] | None = None,\n",
+    ).replace(
+        "                metadata=metadata,\n",
+        "                metadata=metadata,\n                annotations=annotations,\n",
+    )
+    assert edited.count("annotations=annotations") == 2, "the README's hand edit no longer applies"
+    conversation.write_text(edited)
+    parity = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "record_message",
+         "tests/spec/test_parity.py"],
+        capture_output=True, text=True, env=env, cwd=project, timeout=240,
+    )  # fmt: skip
+    assert parity.returncode == 0, parity.stdout
