@@ -195,12 +195,13 @@ def render_facts(facts: dict[str, Any]) -> str:
     """The source of `synap_spec/__init__.py`."""
     out = [
         _HEADER,
-        '"""The facts of the Synap OpenAPI document, for the hand-written SDK, server and CLI.\n\n'
+        '"""The facts of the Synap OpenAPI document, for the hand-written SDK and CLI.\n\n'
         f"Spec: {facts['title']} {facts['version']}. `OPERATIONS` maps each operationId to its\n"
         "method, path, request and response schema; `SCHEMAS` each object schema to its\n"
         "properties in spec order (the wire order) with their types, format, enum, limits and\n"
         "default; `ENUMS` each string enum to its values. Read these instead of restating the\n"
-        "spec: after `scripts/generate.py` a spec change reaches every reader.\n"
+        "spec: after `scripts/generate.py` a spec change reaches every reader. (The local\n"
+        "server validates against the spec itself.)\n"
         '"""\n',
         "from __future__ import annotations",
         "",
