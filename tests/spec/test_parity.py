@@ -86,11 +86,26 @@ def test_every_request_property_is_a_parameter(facade: str, operation_id: str) -
     params = inspect.signature(method).parameters
     op = OPERATIONS[operation_id]
     missing = [p.name for p in _request_properties(operation_id) if p.name not in params]
-    assert not missing, (
-        f"{facade}.{op.tag}.{operation_id} lacks parameter(s) {', '.join(missing)} "
-        f"(spec: {op.request}): add each to {operation_id} in {_where(operation_id)} (both "
-        "twins), pass it on to the request, and document it in the docstring"
-    )
+    # Parameters before the keyword-only SDK options are the spec's properties, no others.
+    spec_names = {p.name for p in _request_properties(operation_id)}
+    stale = [
+        name
+        for name, param in params.items()
+        if param.kind is not inspect.Parameter.KEYWORD_ONLY and name not in spec_names
+    ]
+    problems = []
+    if missing:
+        problems.append(
+            f"lacks parameter(s) {', '.join(missing)} (spec: {op.request}): add each to "
+            f"{operation_id} in {_where(operation_id)} (both twins), pass it on to the "
+            "request, and document it in the docstring"
+        )
+    if stale:
+        problems.append(
+            f"has parameter(s) {', '.join(stale)} that the spec's {op.request} does not "
+            f"(removed or renamed): update {operation_id} in {_where(operation_id)} (both twins)"
+        )
+    assert not problems, f"{facade}.{op.tag}.{operation_id} " + "; it ".join(problems)
     for prop in _request_properties(operation_id):
         param = params[prop.name]
         if prop.required:
