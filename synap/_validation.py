@@ -5,24 +5,37 @@ wire.md) or raises `SynapValidationError` (`InvalidInputError`) with `.field` an
 set, before anything is sent. Where two pages of the vendor docs disagree, the newer one
 wins: `conversation_id` must be a UUID.
 
+What a field may hold comes from the spec, through the facts `scripts/generate.py` writes
+into `synap_spec`: the properties of each request schema in wire order, which are required,
+their JSON types, `format` (`uuid`, `date-time`), enum, limits and `default`. The checks of
+each schema are compiled once, at import: a field the spec adds is checked, ordered and sent
+with no edit here. What is written here by hand is how a JSON type or format is checked in
+Python (a `uuid.UUID` is a UUID, a `datetime` needs a timezone, a string must be UTF-8).
+
 The bulk importer calls `batch_message(entry, index)` and `document(doc, index)` per item to
 report invalid items without sending them.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
+import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+from synap_spec import ENUMS, OPERATIONS, SCHEMAS, Property, Schema
 
 from synap._errors import SynapValidationError, brief
 
 __all__ = [
+    "DOCUMENT_FIELDS",
     "MAX_BATCH_DOCUMENTS",
     "MAX_NESTING",
+    "MESSAGE_FIELDS",
     "batch_message",
     "batch_messages",
     "conversation_id",
@@ -31,27 +44,37 @@ __all__ = [
     "record_message_body",
 ]
 
-MAX_BATCH_DOCUMENTS = 100
-"""The most documents one `memories.batch_create` call may carry (the docs' limit)."""
+
+def _list_property(operation_id: str) -> Property:
+    """The array property of a batch operation's request (`messages`, `documents`)."""
+    request = SCHEMAS[str(OPERATIONS[operation_id].request)]
+    (found,) = (p for p in request.properties if "array" in p.types and p.items in SCHEMAS)
+    return found
+
+
+_MESSAGE = SCHEMAS[str(OPERATIONS["record_message"].request)]
+_MESSAGES = _list_property("record_messages_batch")
+_BATCH_MESSAGE = SCHEMAS[str(_MESSAGES.items)]
+_DOCUMENTS = _list_property("batch_create")
+_DOCUMENT = SCHEMAS[str(_DOCUMENTS.items)]
+
+MESSAGE_FIELDS: tuple[str, ...] = _BATCH_MESSAGE.names
+"""The documented keys of a `record_messages_batch` entry, in wire order (from the spec's
+`BatchMessage`). Other keys pass through unchanged."""
+
+DOCUMENT_FIELDS: tuple[str, ...] = _DOCUMENT.names
+"""The keys of a `batch_create` document (a `CreateMemoryRequest` or a dict), in wire order
+(from the spec's `CreateMemoryRequest`). Every one is sent; other keys are refused."""
+
+MAX_BATCH_DOCUMENTS: int = _DOCUMENTS.max_items or 0
+"""The most documents one `memories.batch_create` call may carry (the spec's `maxItems`)."""
 
 MAX_NESTING = 32
 """How many levels of dicts and lists a free-form value (`metadata`, a dict `document`, an
 extra key of a batch entry) may nest, itself included: deeper values are refused before
 sending (the local server refuses bodies nested past 64 levels; JSON encoders recurse)."""
 
-_ROLES = ("user", "assistant")
-_UUID_HINT = "generate one with str(uuid.uuid4()) and reuse it for every turn of the conversation"
-_DOCUMENT_KEYS = (
-    "document",
-    "document_type",
-    "document_id",
-    "document_created_at",
-    "user_id",
-    "customer_id",
-    "scope",
-    "mode",
-    "metadata",
-)
+_UUID_HINT = "generate one with str(uuid.uuid4())"
 
 
 def _where(field: str, index: int | None, container: str) -> str:
@@ -66,17 +89,17 @@ def _fail(message: str, field: str | None, index: int | None) -> SynapValidation
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _conversation_id(value: object, index: int | None = None, container: str = "messages") -> str:
-    """A conversation id as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
+def _uuid(value: object, field: str, index: int | None, container: str) -> str:
+    """A UUID as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
     if type(value) is str and _CANONICAL_UUID.fullmatch(value):
         return value  # the common case, without parsing it into a UUID and back
     if isinstance(value, uuid.UUID):
         return str(value)
-    where = _where("conversation_id", index, container)
+    where = _where(field, index, container)
     if not isinstance(value, str):
         raise _fail(
             f"{where} must be a UUID string, got {type(value).__name__}; {_UUID_HINT}",
-            "conversation_id",
+            field,
             index,
         )
     try:
@@ -87,25 +110,14 @@ def _conversation_id(value: object, index: int | None = None, container: str = "
         parsed = uuid.UUID(value)
     except ValueError:
         raise _fail(
-            f"{where} must be a UUID, got {brief(value)}; {_UUID_HINT}",
-            "conversation_id",
-            index,
+            f"{where} must be a UUID, got {brief(value)}; {_UUID_HINT}", field, index
         ) from None
     return str(parsed)
 
 
-conversation_id = _conversation_id
-
-
-def _role(value: object, index: int | None) -> str:
-    if isinstance(value, str) and value in _ROLES:
-        return str(value)
-    raise _fail(
-        f"{_where('role', index, 'messages')} must be 'user' or 'assistant' (lower case), "
-        f"got {brief(value)}",
-        "role",
-        index,
-    )
+def conversation_id(value: object, index: int | None = None, container: str = "messages") -> str:
+    """A conversation id as sent: the canonical text of a UUID (a `str` or `uuid.UUID`)."""
+    return _uuid(value, "conversation_id", index, container)
 
 
 def _sendable(value: str, field: str, index: int | None, container: str) -> str:
@@ -131,28 +143,6 @@ def _key_name(key: str) -> str:
     except UnicodeEncodeError:
         return ascii(key)
     return key if key.isprintable() else ascii(key)
-
-
-def _content(value: object, index: int | None) -> str:
-    if isinstance(value, str):
-        return _sendable(value, "content", index, "messages")
-    raise _fail(
-        f"{_where('content', index, 'messages')} must be a string, got {type(value).__name__}",
-        "content",
-        index,
-    )
-
-
-def _optional_str(value: object, field: str, index: int | None, container: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _sendable(value, field, index, container)
-    raise _fail(
-        f"{_where(field, index, container)} must be a string or None, got {type(value).__name__}",
-        field,
-        index,
-    )
 
 
 # Values with nothing below them; skipped without the (slower) Mapping check.
@@ -199,98 +189,318 @@ def _json_ready(value: object, field: str, index: int | None, container: str) ->
         ) from None
 
 
-def _metadata(value: object, index: int | None, container: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
+def _date_time(value: object, field: str, index: int | None, container: str) -> str:
+    """`format: date-time`: an aware `datetime` or an ISO-8601 string with its offset, sent
+    as ISO-8601 (`Z` for UTC)."""
+    where = _where(field, index, container)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise _fail(
+                f"{where} must be an ISO-8601 date-time, got {brief(value)}", field, index
+            ) from None
+    elif isinstance(value, datetime.datetime):
+        parsed = value
+    else:
         raise _fail(
-            f"{_where('metadata', index, container)} must be a dict, got {type(value).__name__}",
-            "metadata",
+            f"{where} must be a datetime or an ISO-8601 string, got {type(value).__name__}",
+            field,
             index,
         )
-    metadata = dict(value)
-    if metadata:
-        _json_ready(metadata, "metadata", index, container)
-    return metadata
+    offset = parsed.utcoffset()
+    if offset is None:
+        # A naive time is ambiguous by hours; the service reads date-times with an offset.
+        raise _fail(
+            f"{where} must carry a timezone (e.g. datetime.now(timezone.utc) or a '+02:00' / "
+            f"'Z' suffix), got {brief(value)}",
+            field,
+            index,
+        )
+    if offset % datetime.timedelta(minutes=1):
+        # RFC 3339 offsets are whole minutes; local mean time zones are not (Amsterdam before
+        # 1937: +00:19:32), and the service refuses "+00:19:32". The same instant in UTC is fine.
+        try:
+            parsed = parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise _fail(
+                f"{where} is out of range once written in UTC, got {brief(value)}", field, index
+            ) from None
+    return parsed.isoformat().replace("+00:00", "Z")
 
 
-def record_message_body(
-    conversation_id: object,
-    role: object,
-    content: object,
-    user_id: object,
-    customer_id: object = None,
-    session_id: object = None,
-    metadata: object = None,
-) -> dict[str, Any]:
+# -- one check per property, compiled from the spec's facts --------------------------------
+
+Check = Callable[[object, "int | None"], Any]
+"""A compiled property check: (value, entry index) -> the value as sent, or raises."""
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "object": "a dict",
+    "array": "a list",
+    "integer": "an int",
+    "number": "a number",
+    "boolean": "True or False",
+    "null": "None",
+}
+
+
+def _compile(prop: Property, container: str) -> Check:
+    """The check of one property: its JSON types, format, enum and limits, as the spec says."""
+    name = prop.name
+    types = set(prop.types) or {"string", "object", "array", "integer", "number", "boolean"}
+    nullable = "null" in types
+    words = " or ".join(_TYPE_WORDS.get(t, t) for t in prop.types) or "a JSON value"
+    if prop.enum is not None and not prop.enum_open:
+        allowed = ENUMS[prop.enum]
+        options = frozenset(allowed)
+        quoted = [repr(v) for v in allowed]
+        listed = " or ".join(quoted) if len(quoted) <= 2 else "one of " + ", ".join(quoted)
+
+        def check_enum(value: object, index: int | None) -> Any:
+            if isinstance(value, str):
+                # A str enum member (`DocumentType.EMAIL`) goes out as its value; enum members
+                # hash by name, so look up the plain string.
+                text = value if type(value) is str else str.__str__(value)
+                if text in options:
+                    return text
+            if value is None and nullable:
+                return None
+            raise _fail(
+                f"{_where(name, index, container)} must be {listed} (case-sensitive), "
+                f"got {brief(value)}",
+                name,
+                index,
+            )
+
+        return check_enum
+    if prop.format == "uuid" and types <= {"string", "null"}:
+        return lambda value, index: (
+            None if value is None and nullable else _uuid(value, name, index, container)
+        )
+    if prop.format == "date-time" and types <= {"string", "null"}:
+        return lambda value, index: (
+            None if value is None and nullable else _date_time(value, name, index, container)
+        )
+    pattern = re.compile(prop.pattern) if prop.pattern is not None else None
+
+    def check_string(value: str, index: int | None) -> str:
+        _sendable(value, name, index, container)
+        where = _where(name, index, container)
+        if prop.min_length is not None and len(value) < prop.min_length:
+            raise _fail(
+                f"{where} must be at least {prop.min_length} character(s) long, got {brief(value)}",
+                name,
+                index,
+            )
+        if prop.max_length is not None and len(value) > prop.max_length:
+            raise _fail(
+                f"{where} must be at most {prop.max_length} characters long, got {len(value)}",
+                name,
+                index,
+            )
+        if pattern is not None and not pattern.search(value):
+            detail = f" ({prop.description})" if prop.description else ""
+            raise _fail(
+                f"{where} must match {prop.pattern!r}, got {brief(value)}{detail}", name, index
+            )
+        return value
+
+    plain_string = prop.min_length is None and prop.max_length is None and pattern is None
+
+    takes_str = "string" in types
+
+    def check(value: object, index: int | None) -> Any:
+        kind = type(value)
+        if kind is str and takes_str:
+            text: str = value  # type: ignore[assignment]
+            if plain_string and text.isascii():
+                return text  # ASCII is always sendable: the common case, no encode
+            return check_string(text, index)
+        if value is None:
+            if nullable:
+                return None
+        elif isinstance(value, Mapping) and "object" in types:
+            out = dict(value)
+            if out:
+                _json_ready(out, name, index, container)
+            return out
+        elif isinstance(value, str) and "string" in types:
+            return check_string(str(value), index)
+        elif kind is bool:
+            if "boolean" in types:
+                return value
+        elif isinstance(value, int) and types & {"integer", "number"}:
+            return _number(prop, int(value), index, container)
+        elif isinstance(value, float) and "number" in types:
+            if math.isfinite(value):
+                return _number(prop, value, index, container)
+        elif isinstance(value, list | tuple) and "array" in types:
+            items = list(value)
+            _json_ready(items, name, index, container)
+            _size(prop, len(items), index, container)
+            return items
+        raise _fail(
+            f"{_where(name, index, container)} must be {words}, got {type(value).__name__}",
+            name,
+            index,
+        )
+
+    return check
+
+
+def _number(prop: Property, value: float, index: int | None, container: str) -> float:
+    where = _where(prop.name, index, container)
+    if prop.minimum is not None and value < prop.minimum:
+        raise _fail(f"{where} must be at least {prop.minimum}, got {value}", prop.name, index)
+    if prop.maximum is not None and value > prop.maximum:
+        raise _fail(f"{where} must be at most {prop.maximum}, got {value}", prop.name, index)
+    return value
+
+
+def _size(prop: Property, size: int, index: int | None, container: str) -> None:
+    where = _where(prop.name, index, container)
+    if prop.min_items is not None and size < prop.min_items:
+        raise _fail(f"{where} needs at least {prop.min_items} item(s)", prop.name, index)
+    if prop.max_items is not None and size > prop.max_items:
+        raise _fail(f"{where} holds {size} items; at most {prop.max_items}", prop.name, index)
+
+
+def _copier(default: Any) -> Callable[[], Any]:
+    """A fresh copy of a spec default each time (a `{}` default must not be shared)."""
+    if isinstance(default, str | int | float | bool) or default is None:
+        return lambda: default
+    if default == {}:
+        return dict
+    return lambda: copy.deepcopy(default)
+
+
+class _Form:
+    """The compiled checks of one request schema, for one container name in messages."""
+
+    def __init__(self, schema: Schema, container: str) -> None:
+        self.schema = schema
+        self.container = container
+        self.names = schema.names
+        self.checks = {p.name: _compile(p, container) for p in schema.properties}
+        self.required = tuple(p.name for p in schema.properties if p.required)
+        self.nullable = frozenset(p.name for p in schema.properties if "null" in p.types)
+        # What an absent (or None) optional field is sent as: the spec's default (a fresh
+        # copy), else null when the field may be null, else nothing.
+        self.absent: dict[str, Callable[[], Any]] = {}
+        for p in schema.properties:
+            if p.has_default:
+                self.absent[p.name] = _copier(p.default)
+            elif "null" in p.types:
+                self.absent[p.name] = lambda: None
+        self.descriptions = {p.name: p.description for p in schema.properties}
+        self.known = frozenset(self.names)
+        # Per property, in wire order: (name, check, absent value or None, required, nullable).
+        self.plan = tuple(
+            (
+                p.name,
+                self.checks[p.name],
+                self.absent.get(p.name),
+                p.required,
+                "null" in p.types,
+            )
+            for p in schema.properties
+        )
+
+    def missing(self, name: str, index: int | None) -> SynapValidationError:
+        where = _where(name, index, self.container)
+        about = self.descriptions.get(name)
+        return _fail(f"{where} is required" + (f": {about}" if about else ""), name, index)
+
+    def filled(self, given: Mapping[str, object], index: int | None) -> dict[str, Any]:
+        """Every property in wire order: given values checked, absent ones as `absent` says.
+        None counts as not given. Used for requests sent whole (a single message, a
+        document), as the vendor's client sends them."""
+        out: dict[str, Any] = {}
+        for name, check, absent, required, _ in self.plan:
+            value = given.get(name)
+            if value is None:
+                if absent is not None:
+                    out[name] = absent()
+                elif required:
+                    raise self.missing(name, index)
+                continue
+            out[name] = check(value, index)
+        return out
+
+
+_ABSENT: Any = object()
+_SINGLE = _Form(_MESSAGE, "messages")
+_ENTRY = _Form(_BATCH_MESSAGE, _MESSAGES.name)
+_DOC = _Form(_DOCUMENT, _DOCUMENTS.name)
+
+
+def record_message_body(*args: object, **kwargs: object) -> dict[str, Any]:
     """The JSON body of `conversation.record_message`, checked.
 
-    `customer_id` goes out as null when not given, `metadata` as `{}`, and `session_id` only
-    when given, as the vendor's client sends them.
+    Arguments are the properties of the spec's `RecordMessageRequest`, by name or in spec
+    order (`conversation_id, role, content, user_id, customer_id, session_id, metadata`). An
+    optional one not given (or None) goes out as its spec default (`metadata`: `{}`), else as
+    null when it may be null (`customer_id`), else not at all (`session_id`), as the vendor's
+    client sends them.
     """
-    body: dict[str, Any] = {
-        "conversation_id": _conversation_id(conversation_id),
-        "role": _role(role, None),
-        "content": _content(content, None),
-    }
-    if not isinstance(user_id, str) or not user_id.strip():
-        raise _fail(
-            "user_id is required: your application's identifier for the end user "
-            f"(a non-empty string), got {brief(user_id)}",
-            "user_id",
-            None,
-        )
-    body["user_id"] = _sendable(user_id, "user_id", None, "messages")
-    body["customer_id"] = _optional_str(customer_id, "customer_id", None, "messages")
-    session = _optional_str(session_id, "session_id", None, "messages")
-    if session is not None:
-        body["session_id"] = session
-    body["metadata"] = _metadata(metadata, None, "messages")
-    return body
+    if not args and kwargs.keys() <= _SINGLE.known:
+        return _SINGLE.filled(kwargs, None)  # the facades' call: by name
+    if len(args) > len(_SINGLE.names):
+        raise TypeError(f"record_message_body takes at most {len(_SINGLE.names)} arguments")
+    given = dict(zip(_SINGLE.names, args, strict=False))
+    for key, value in kwargs.items():
+        if key not in _SINGLE.known:
+            raise TypeError(f"record_message_body got an unexpected keyword argument {key!r}")
+        if key in given:
+            raise TypeError(f"record_message_body got multiple values for argument {key!r}")
+        given[key] = value
+    return _SINGLE.filled(given, None)
 
 
 def batch_message(entry: object, index: int) -> dict[str, Any]:
     """One entry of `conversation.record_messages_batch`, checked, as sent.
 
-    `conversation_id`, `role` and `content` are required; `user_id` and `customer_id` are
-    optional in batch mode. Keys the SDK does not know (e.g. `timestamp`) pass through.
-    `session_id` and `metadata` given as None count as not given.
+    The spec's `BatchMessage` says which keys are required (`conversation_id`, `role`,
+    `content`) and what each may hold. Keys it does not name (e.g. `timestamp`) pass through,
+    each checked to be sendable JSON. An optional key given as None that may not be null
+    (`session_id`, `metadata`) counts as not given. Keys go out in the generated model's
+    order: the undocumented ones first, then the spec's in spec order.
     """
     if not isinstance(entry, Mapping):
         raise _fail(f"messages[{index}] must be a dict, got {type(entry).__name__}", None, index)
-    for key in ("conversation_id", "role", "content"):
+    form = _ENTRY
+    for key in form.required:
         if key not in entry:
-            raise _fail(f"messages[{index}] is missing the required key {key!r}", key, index)
-    out = _CheckedMessage(entry)
-    for key in out:
-        if not isinstance(key, str):
             raise _fail(
-                f"messages[{index}] has a key that is not a string: {brief(key)}", None, index
+                f"{form.container}[{index}] is missing the required key {key!r}", key, index
             )
-    out["conversation_id"] = _conversation_id(entry["conversation_id"], index)
-    out["role"] = _role(entry["role"], index)
-    out["content"] = _content(entry["content"], index)
-    for key in ("user_id", "customer_id"):
-        if key in out:
-            _optional_str(out[key], key, index, "messages")
-    for key in ("session_id", "metadata"):
-        if key in out and out[key] is None:
-            del out[key]
-    if "session_id" in out:
-        _optional_str(out["session_id"], "session_id", index, "messages")
-    if "metadata" in out:
-        out["metadata"] = _metadata(out["metadata"], index, "messages")
-    for key, value in out.items():
-        if key not in _KNOWN_MESSAGE_KEYS:  # passed through: each checked, so the bad one is named
+    out = _CheckedMessage()
+    if not entry.keys() <= form.known:  # keys the spec does not name: first, in input order
+        for key, value in entry.items():
+            if key in form.known:
+                continue
+            if not isinstance(key, str):
+                raise _fail(
+                    f"{form.container}[{index}] has a key that is not a string: {brief(key)}",
+                    None,
+                    index,
+                )
+            # passed through: each checked, so the bad one is named
             name = _key_name(key)
-            _sendable(key, name, index, "messages")
-            _json_ready(value, name, index, "messages")
+            _sendable(key, name, index, form.container)
+            _json_ready(value, name, index, form.container)
+            out[key] = value
+    for name, check, _, required, nullable in form.plan:
+        value = entry.get(name, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if value is None and not nullable:
+            if required:
+                raise form.missing(name, index)
+            continue  # None counts as not given
+        out[name] = check(value, index)
     return out
-
-
-_KNOWN_MESSAGE_KEYS = frozenset(
-    ("conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata")
-)
 
 
 class _CheckedMessage(dict[str, Any]):
@@ -309,176 +519,96 @@ def _non_string_sequence(value: object) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
 
 
+def _container(value: object, prop: Property, what: str) -> Sequence[Any]:
+    """A batch's list, checked as a whole against the spec's `minItems` / `maxItems`."""
+    name = prop.name
+    if not _non_string_sequence(value):
+        raise _fail(f"{name} must be a list of {what}, got {type(value).__name__}", name, None)
+    assert isinstance(value, Sequence)
+    if not value and (prop.min_items or 0) > 0:
+        raise _fail(f"{name} is empty: a batch needs at least one entry", name, None)
+    if prop.max_items is not None and len(value) > prop.max_items:
+        raise _fail(
+            f"{name} holds {len(value)} entries; at most {prop.max_items} per call "
+            "(split the list, or use synap.bulk for large imports)",
+            name,
+            None,
+        )
+    return value
+
+
 def batch_messages(messages: object) -> list[dict[str, Any]]:
     """Every entry of `conversation.record_messages_batch`, checked; an empty list is refused."""
-    if not _non_string_sequence(messages):
-        raise _fail(
-            f"messages must be a list of dicts, got {type(messages).__name__}", "messages", None
-        )
-    assert isinstance(messages, Sequence)
-    if not messages:
-        raise _fail("messages is empty: a batch needs at least one message", "messages", None)
+    entries = _container(messages, _MESSAGES, "dicts")
     return [
         entry if type(entry) is _CheckedMessage else batch_message(entry, i)
-        for i, entry in enumerate(messages)
+        for i, entry in enumerate(entries)
     ]
 
 
 def documents(documents: object) -> list[Any]:
     """The list given to `memories.batch_create`, checked as a whole (not each document).
 
-    Refused, whatever `fail_fast` says: not a list, empty, more than 100 documents, or an
-    entry that is neither a `CreateMemoryRequest` nor a dict.
+    Refused, whatever `fail_fast` says: not a list, empty, more than 100 documents (the
+    spec's `maxItems`), or an entry that is neither a `CreateMemoryRequest` nor a dict.
     """
     from synap.memories.models import CreateMemoryRequest
 
-    if not _non_string_sequence(documents):
-        raise _fail(
-            f"documents must be a list of CreateMemoryRequest, got {type(documents).__name__}",
-            "documents",
-            None,
-        )
-    assert isinstance(documents, Sequence)
-    if not documents:
-        raise _fail("documents is empty: a batch needs at least one document", "documents", None)
-    if len(documents) > MAX_BATCH_DOCUMENTS:
-        raise _fail(
-            f"documents holds {len(documents)} documents; at most {MAX_BATCH_DOCUMENTS} per call "
-            "(split the list, or use synap.bulk for large imports)",
-            "documents",
-            None,
-        )
-    for i, doc in enumerate(documents):
+    docs = _container(documents, _DOCUMENTS, "CreateMemoryRequest")
+    for i, doc in enumerate(docs):
         if not isinstance(doc, CreateMemoryRequest | Mapping):
             raise _fail(
                 f"documents[{i}] must be a CreateMemoryRequest or a dict, got {type(doc).__name__}",
                 None,
                 i,
             )
-    return list(documents)
+    return list(docs)
 
 
-def _created_at(value: object, index: int | None) -> str | None:
-    where = _where("document_created_at", index, "documents")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            raise _fail(
-                f"{where} must be an ISO-8601 date-time, got {brief(value)}",
-                "document_created_at",
-                index,
-            ) from None
-    elif isinstance(value, datetime.datetime):
-        parsed = value
-    else:
+def _no_unknown_keys(doc: Mapping[Any, object], form: _Form, index: int | None) -> None:
+    unknown = [k for k in doc if k not in form.known]
+    if unknown:
+        name = _key_name(str(unknown[0]))
         raise _fail(
-            f"{where} must be a datetime or an ISO-8601 string, got {type(value).__name__}",
-            "document_created_at",
+            f"{_where(name, index, form.container)} is not a document field; the fields "
+            f"are {', '.join(form.names)}",
+            name,
             index,
         )
-    offset = parsed.utcoffset()
-    if offset is None:
-        # A naive time is ambiguous by hours; the service reads date-times with an offset.
-        raise _fail(
-            f"{where} must carry a timezone (e.g. datetime.now(timezone.utc) or a '+02:00' / "
-            f"'Z' suffix), got {brief(value)}",
-            "document_created_at",
-            index,
-        )
-    if offset % datetime.timedelta(minutes=1):
-        # RFC 3339 offsets are whole minutes; local mean time zones are not (Amsterdam before
-        # 1937: +00:19:32), and the service refuses "+00:19:32". The same instant in UTC is fine.
-        try:
-            parsed = parsed.astimezone(datetime.UTC)
-        except OverflowError:
-            raise _fail(
-                f"{where} is out of range once written in UTC, got {brief(value)}",
-                "document_created_at",
-                index,
-            ) from None
-    return parsed.isoformat().replace("+00:00", "Z")
-
-
-def _enum_value(value: object, field: str, allowed: tuple[str, ...], index: int | None) -> str:
-    if isinstance(value, str) and value in allowed:
-        return str(value)
-    raise _fail(
-        f"{_where(field, index, 'documents')} must be one of {', '.join(allowed)}; "
-        f"got {brief(value)}",
-        field,
-        index,
-    )
 
 
 def document(doc: object, index: int | None = None) -> dict[str, Any]:
-    """One document of `memories.batch_create`, checked, as sent: all nine keys, in order,
-    null where unset, `document_type` defaulting to `ai-chat-conversation`, `mode` to
-    `long-range`, `metadata` to `{}`.
+    """One document of `memories.batch_create`, checked, as sent: every field of the spec's
+    `CreateMemoryRequest`, in spec order, null where unset, the spec's defaults applied
+    (`document_type`: `ai-chat-conversation`, `mode`: `long-range`, `metadata`: `{}`).
 
     `doc` is a `CreateMemoryRequest` or a dict with the same keys (other keys are refused, so
     that a misspelt key is not silently dropped).
     """
-    from synap.memories.models import CreateMemoryRequest, DocumentType, MemoryMode
+    from synap.memories.models import CreateMemoryRequest
 
+    form = _DOC
     if isinstance(doc, CreateMemoryRequest):
-        fields: dict[str, Any] = {key: getattr(doc, key) for key in _DOCUMENT_KEYS}
+        given: Mapping[str, object] = {key: getattr(doc, key, None) for key in form.names}
+        newer = getattr(doc, "extra", None)
+        if newer:  # fields of the spec this version's class has no attribute for
+            if not isinstance(newer, Mapping):
+                raise _fail(
+                    f"{_where('extra', index, form.container)} must be a dict of document "
+                    f"fields, got {type(newer).__name__}",
+                    "extra",
+                    index,
+                )
+            _no_unknown_keys(newer, form, index)
+            given = {**newer, **{k: v for k, v in given.items() if v is not None}}
     elif isinstance(doc, Mapping):
-        unknown = [k for k in doc if k not in _DOCUMENT_KEYS]
-        if unknown:
-            name = _key_name(str(unknown[0]))
-            raise _fail(
-                f"{_where(name, index, 'documents')} is not a document field; the fields are "
-                f"{', '.join(_DOCUMENT_KEYS)}",
-                name,
-                index,
-            )
-        if "document" not in doc:
-            raise _fail(f"{_where('document', index, 'documents')} is required", "document", index)
-        fields = {key: doc.get(key) for key in _DOCUMENT_KEYS}
+        _no_unknown_keys(doc, form, index)
+        given = doc
     else:
-        where = "document" if index is None else f"documents[{index}]"
+        where = "document" if index is None else f"{form.container}[{index}]"
         raise _fail(
             f"{where} must be a CreateMemoryRequest or a dict, got {type(doc).__name__}",
             None,
             index,
         )
-
-    content = fields["document"]
-    if isinstance(content, Mapping):
-        content = dict(content)
-        _json_ready(content, "document", index, "documents")
-    elif isinstance(content, str):
-        _sendable(content, "document", index, "documents")
-    else:
-        raise _fail(
-            f"{_where('document', index, 'documents')} is required: text or a dict, "
-            f"got {type(content).__name__}",
-            "document",
-            index,
-        )
-    document_type = fields["document_type"]
-    mode = fields["mode"]
-    return {
-        "document": content,
-        "document_type": _enum_value(
-            DocumentType.AI_CHAT_CONVERSATION.value if document_type is None else document_type,
-            "document_type",
-            tuple(t.value for t in DocumentType),
-            index,
-        ),
-        "document_id": _optional_str(fields["document_id"], "document_id", index, "documents"),
-        "document_created_at": _created_at(fields["document_created_at"], index),
-        "user_id": _optional_str(fields["user_id"], "user_id", index, "documents"),
-        "customer_id": _optional_str(fields["customer_id"], "customer_id", index, "documents"),
-        "scope": _optional_str(fields["scope"], "scope", index, "documents"),
-        "mode": _enum_value(
-            MemoryMode.LONG_RANGE.value if mode is None else mode,
-            "mode",
-            tuple(m.value for m in MemoryMode),
-            index,
-        ),
-        "metadata": _metadata(fields["metadata"], index, "documents"),
-    }
+    return form.filled(given, index)

@@ -24,6 +24,7 @@ from synap_api.models import (
 from synap_api.models import BatchCreateResponse as _GeneratedBatchCreateResponse
 from synap_api.models import RecordMessageResponse as _GeneratedRecordMessageResponse
 from synap_api.models import RecordMessagesBatchResponse as _GeneratedBatchResponse
+from synap_spec import OPERATIONS
 
 from synap import _validation
 from synap._errors import InvalidInputError, SynapValidationError, brief
@@ -43,20 +44,25 @@ class Endpoint:
     ok: type  # the generated model of its 200 answer
 
 
+def _route(operation_id: str) -> str:
+    op = OPERATIONS[operation_id]
+    return f"{op.method} {op.path}"
+
+
 RECORD_MESSAGE = Endpoint(
-    "POST /v1/conversations/messages",
+    _route("record_message"),
     _record_message.sync_detailed,
     _record_message.asyncio_detailed,
     _GeneratedRecordMessageResponse,
 )
 RECORD_MESSAGES_BATCH = Endpoint(
-    "POST /v1/conversations/messages/batch",
+    _route("record_messages_batch"),
     _record_messages_batch.sync_detailed,
     _record_messages_batch.asyncio_detailed,
     _GeneratedBatchResponse,
 )
 BATCH_CREATE = Endpoint(
-    "POST /api/v1/memories/batch",
+    _route("batch_create"),
     _batch_create.sync_detailed,
     _batch_create.asyncio_detailed,
     _GeneratedBatchCreateResponse,
@@ -112,26 +118,13 @@ def record_message_result(content: bytes) -> RecordMessageResponse:
 # record_messages_batch --------------------------------------------------------------------
 
 
-# The documented keys of a batch entry, in the order the generated `BatchMessage.to_dict`
-# writes them (after the undocumented ones).
-_BATCH_MESSAGE_KEYS = (
-    "conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata"
-)  # fmt: skip
-
-
 class _CheckedBatchRequest(_Checked, RecordMessagesBatchRequest):
     __slots__ = ("_wire",)
 
     def __init__(self, entries: list[dict[str, Any]]) -> None:  # no generated models built
-        self._wire = {"messages": [_wire_entry(entry) for entry in entries]}
-
-
-def _wire_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    wire = {key: value for key, value in entry.items() if key not in _BATCH_MESSAGE_KEYS}
-    for key in _BATCH_MESSAGE_KEYS:
-        if key in entry:
-            wire[key] = entry[key]
-    return wire
+        # `_validation.batch_message` writes each entry's keys in the generated `to_dict`
+        # order already (undocumented keys, then the spec's in spec order).
+        self._wire = {"messages": entries}
 
 
 def record_messages_batch_request(entries: list[dict[str, Any]]) -> RecordMessagesBatchRequest:

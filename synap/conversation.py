@@ -9,8 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+# The answers' TypedDicts are generated from the spec's response schemas.
+from synap_spec.responses import (
+    BatchMessageError,
+    BatchMessageResult,
+    RecordMessageResponse,
+    RecordMessagesBatchResponse,
+)
 
 from synap import _validation, _wire
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
@@ -30,53 +38,6 @@ __all__ = [
     "RecordMessageResponse",
     "RecordMessagesBatchResponse",
 ]
-
-
-class RecordMessageResponse(TypedDict):
-    """A dict describing the recorded message (keys the server adds are kept too)."""
-
-    message_id: str
-    """Server-assigned message identifier."""
-    conversation_id: str
-    """Echo of the supplied conversation id."""
-    session_id: str
-    """Session id (the one you passed, or the auto-generated one)."""
-    recorded_at: str
-    """ISO-8601 timestamp of when the message was accepted, as the server wrote it."""
-    conversation_message_count: NotRequired[int]
-    """How many messages the conversation holds, this one included (when the server says)."""
-
-
-class BatchMessageResult(TypedDict, total=False):
-    """One entry's outcome: `message_id` and `recorded_at` when stored, `error` when not."""
-
-    message_id: str
-    conversation_id: str
-    session_id: str
-    recorded_at: str
-    error: str
-
-
-class BatchMessageError(TypedDict):
-    """A rejected entry by position (sent by some servers besides `results`)."""
-
-    index: int
-    error: str
-
-
-class RecordMessagesBatchResponse(TypedDict):
-    """A dict summarising the batch outcome."""
-
-    total: int
-    """Number of messages submitted."""
-    succeeded: int
-    """Number of messages accepted."""
-    failed: int
-    """Number of messages rejected."""
-    results: list[BatchMessageResult]
-    """Per-message results in submission order."""
-    errors: NotRequired[list[BatchMessageError]]
-    """The rejected entries again, by index, when the server sends them."""
 
 
 class Conversation:
@@ -153,7 +114,13 @@ class Conversation:
         """
         body = _wire.record_message_request(
             _validation.record_message_body(
-                conversation_id, role, content, user_id, customer_id, session_id, metadata
+                conversation_id=conversation_id,
+                role=role,
+                content=content,
+                user_id=user_id,
+                customer_id=customer_id,
+                session_id=session_id,
+                metadata=metadata,
             )
         )
         return self._transport.send(
@@ -353,7 +320,13 @@ class AsyncConversation:
         """
         body = _wire.record_message_request(
             _validation.record_message_body(
-                conversation_id, role, content, user_id, customer_id, session_id, metadata
+                conversation_id=conversation_id,
+                role=role,
+                content=content,
+                user_id=user_id,
+                customer_id=customer_id,
+                session_id=session_id,
+                metadata=metadata,
             )
         )
         return await self._transport.send(

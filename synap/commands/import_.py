@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from synap_spec import ENUMS
+
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # The validator names the entry by its index in the batch ("messages[6].role ..."); a report
@@ -56,15 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     documents.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     documents.add_argument(
         "--document-type",
-        choices=(
-            "ai-chat-conversation",
-            "document",
-            "email",
-            "pdf",
-            "image",
-            "audio",
-            "meeting-transcript",
-        ),
+        choices=ENUMS["DocumentType"],  # the spec's enum (synap_spec, generated)
         help="document_type of every document (default: from the file extension: .eml email, "
         ".vtt/.srt meeting-transcript, otherwise document)",
     )
@@ -75,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the field holding the creation time in .json/.jsonl documents (default: "
         "document_created_at); other files use their modification time",
     )
-    documents.add_argument("--mode", choices=("fast", "long-range"), help="processing mode")
+    documents.add_argument("--mode", choices=ENUMS["MemoryMode"], help="processing mode")
     documents.add_argument("--scope", help="memory scope of every document")
     _common(documents)
 

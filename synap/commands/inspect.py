@@ -53,6 +53,7 @@ def render(snapshot: dict[str, Any]) -> str:
         ]
         for m in conversation["messages"]:
             meta = f" {json.dumps(m['metadata'], ensure_ascii=False)}" if m["metadata"] else ""
+            meta += _extra(m)
             lines.append(
                 f"  {m['seq']:>3}. {m['recorded_at']}  {m['role']:<9} {_one_line(m['content'])}"
                 f"  [session {m['session_id']}{meta}]"
@@ -63,10 +64,19 @@ def render(snapshot: dict[str, Any]) -> str:
         text = d["document"] if isinstance(d["document"], str) else json.dumps(d["document"])
         lines.append(
             f"  {d['document_id']}  {d['status']}  {d['document_type']}  mode={d['mode']}"
-            f"{_who(d['user_id'], d['customer_id'])}  queued {d['queued_at']}"
+            f"{_who(d['user_id'], d['customer_id'])}  queued {d['queued_at']}{_extra(d)}"
         )
         lines.append(f"      {_one_line(text)[:PREVIEW]}")
     return "\n".join(lines) + "\n"
+
+
+def _extra(row: dict[str, Any]) -> str:
+    """The keys stored without a column of their own (undocumented ones, or fields the spec
+    added after the store was laid out), shown so that nothing stored is hidden."""
+    extra = row.get("extra") or {}
+    return "".join(
+        f"  {key}={json.dumps(value, ensure_ascii=False)}" for key, value in extra.items()
+    )
 
 
 def _who(user: str | None, customer: str | None) -> str:

@@ -3,6 +3,10 @@
 `CreateMemoryRequest` is one document to ingest. `BatchCreateResponse` is what a batch comes
 back as: attribute access (`batch.succeeded`, `batch.results[0].ingestion_id`), with the
 server's strings kept as they were sent. The enums are the spec's own, re-exported.
+
+The attributes are the spec's properties by name (`tests/spec/test_parity.py` fails naming
+any property of `CreateMemoryRequest`, `CreateMemoryResponse` or `BatchCreateResponse` that
+is not an attribute here); their defaults come from the spec's facts (`synap_spec`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import attrs
 from synap_api.models.document_type import DocumentType
 from synap_api.models.ingestion_status import IngestionStatus
 from synap_api.models.memory_mode import MemoryMode
+from synap_spec import SCHEMAS
 
 __all__ = [
     "BatchCreateResponse",
@@ -26,28 +31,42 @@ __all__ = [
 ]
 
 
+_REQUEST = SCHEMAS["CreateMemoryRequest"]
+
+
+def _default(name: str) -> Any:
+    prop = _REQUEST.prop(name)
+    return prop.default if prop is not None and prop.has_default else None
+
+
+def _lenient(enum: type[DocumentType] | type[MemoryMode], default: Any) -> Any:
+    """A converter: a known string becomes the enum, None the spec's default; anything else is
+    kept as given and judged when the batch is sent, so that `fail_fast=False` can report it
+    in `results` instead of the constructor raising before the caller could submit the rest.
+    Only strings are looked up: the enum's error for another value would repr it, which can
+    itself fail."""
+    known = frozenset(member.value for member in enum)
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return enum(default)
+        if isinstance(value, str) and value in known:
+            return enum(value)
+        return value
+
+    return convert
+
+
+_to_document_type = _lenient(DocumentType, _default("document_type"))
+_to_mode = _lenient(MemoryMode, _default("mode"))
+
+
 def _document_type(value: Any) -> Any:
-    # A known string becomes the enum; anything else is kept as given and judged when the
-    # batch is sent, so that `fail_fast=False` can report it in `results` instead of the
-    # constructor raising before the caller could submit the rest. Only strings are looked
-    # up: the enum's error for another value would repr it, which can itself fail.
-    if value is None:
-        return DocumentType.AI_CHAT_CONVERSATION
-    if isinstance(value, str) and value in _DOCUMENT_TYPES:
-        return DocumentType(value)
-    return value
+    return _to_document_type(value)
 
 
 def _mode(value: Any) -> Any:
-    if value is None:
-        return MemoryMode.LONG_RANGE
-    if isinstance(value, str) and value in _MODES:
-        return MemoryMode(value)
-    return value
-
-
-_DOCUMENT_TYPES = frozenset(t.value for t in DocumentType)
-_MODES = frozenset(m.value for m in MemoryMode)
+    return _to_mode(value)
 
 
 def _metadata(value: Any) -> Any:
@@ -71,22 +90,24 @@ class CreateMemoryRequest:
         mode: `"long-range"` (default, deeper processing) or `"fast"`; a string or a
             `MemoryMode`.
         metadata: Free-form metadata (a dict), e.g. source or tags.
+        extra: Fields of the spec's `CreateMemoryRequest` newer than this class, by name
+            (keyword only): sent and checked like the others. A name that is not a field of
+            the spec is refused when the batch is checked.
 
     Nothing is checked here: `memories.batch_create` checks every document before sending
     and, with `fail_fast=False`, reports an invalid one in its result instead of raising.
     """
 
     document: str | dict[str, Any]
-    document_type: DocumentType | str = attrs.field(
-        default=DocumentType.AI_CHAT_CONVERSATION, converter=_document_type
-    )
+    document_type: DocumentType | str = attrs.field(default=None, converter=_document_type)
     document_id: str | None = None
     document_created_at: datetime.datetime | str | None = None
     user_id: str | None = None
     customer_id: str | None = None
     scope: str | None = None
-    mode: MemoryMode | str = attrs.field(default=MemoryMode.LONG_RANGE, converter=_mode)
+    mode: MemoryMode | str = attrs.field(default=None, converter=_mode)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata)
+    extra: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 
 
 def _status(value: Any) -> IngestionStatus | str:
@@ -128,25 +149,15 @@ class CreateMemoryResponse:
     def from_dict(cls, data: Mapping[str, Any]) -> CreateMemoryResponse:
         """Build from a result as the server sends it (unknown keys go to `extra`)."""
         rest = dict(data)
-        return cls(
-            ingestion_id=rest.pop("ingestion_id", None),
-            document_id=rest.pop("document_id", None),
-            status=_status(rest.pop("status")),
-            queued_at=rest.pop("queued_at", None),
-            error_message=rest.pop("error_message", None),
-            extra=rest,
-        )
+        known = {name: rest.pop(name, None) for name in _names(cls)}
+        known["status"] = _status(known["status"])
+        return cls(**known, extra=rest)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data, in the server's shape."""
-        return {
-            **self.extra,
-            "ingestion_id": self.ingestion_id,
-            "document_id": self.document_id,
-            "status": str(self.status),
-            "queued_at": self.queued_at,
-            "error_message": self.error_message,
-        }
+        out = {**self.extra, **{name: getattr(self, name) for name in _names(type(self))}}
+        out["status"] = str(self.status)
+        return out
 
 
 @attrs.define
@@ -174,22 +185,23 @@ class BatchCreateResponse:
     def from_dict(cls, data: Mapping[str, Any]) -> BatchCreateResponse:
         """Build from a response body as the server sends it (unknown keys go to `extra`)."""
         rest = dict(data)
-        return cls(
-            batch_id=rest.pop("batch_id", None),
-            total=rest.pop("total"),
-            succeeded=rest.pop("succeeded"),
-            failed=rest.pop("failed"),
-            results=[CreateMemoryResponse.from_dict(r) for r in rest.pop("results")],
-            extra=rest,
-        )
+        known = {name: rest.pop(name, None) for name in _names(cls)}
+        for name in _REQUIRED:
+            if name not in data:
+                raise KeyError(name)  # required by the spec: a malformed answer
+        known["results"] = [CreateMemoryResponse.from_dict(r) for r in data["results"]]
+        return cls(**known, extra=rest)
 
     def to_dict(self) -> dict[str, Any]:
         """The response as JSON-ready data, in the server's shape."""
-        return {
-            **self.extra,
-            "batch_id": self.batch_id,
-            "total": self.total,
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "results": [r.to_dict() for r in self.results],
-        }
+        out = {**self.extra, **{name: getattr(self, name) for name in _names(type(self))}}
+        out["results"] = [r.to_dict() for r in self.results]
+        return out
+
+
+_REQUIRED = tuple(p.name for p in SCHEMAS["BatchCreateResponse"].properties if p.required)
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """The attributes of a response class that are the spec's keys (all but `extra`)."""
+    return tuple(f.name for f in attrs.fields(cls) if f.name != "extra")

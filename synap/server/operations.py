@@ -14,6 +14,11 @@ Tenancy (who a message belongs to), in order:
 4. B2B instances require `customer_id` on every message (`record_message`: 422; a batch
    entry: a per-entry `error`). Documents of `batch_create` may have none (the docs make it
    optional there).
+
+What a body may hold is the spec's (validated against its schemas); which keys have a column
+of their own is the store's. Every other key of a stored message or document, a property the
+spec added since the store was laid out included, is kept in the row's `extra` JSON, so
+nothing accepted is dropped. An operation of the spec without a handler here answers 501.
 """
 
 from __future__ import annotations
@@ -41,9 +46,14 @@ B2B_CUSTOMER_REQUIRED = "customer_id is required on B2B instances"
 REPLAY_HEADER = "Idempotent-Replayed"
 """Response header set to `true` on an answer replayed for a repeated `Idempotency-Key`."""
 
-_MESSAGE_KEYS = frozenset(
-    ("conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata")
-)
+HANDLED = ("record_message", "record_messages_batch", "batch_create")
+"""The operationIds this server implements; any other operation of the spec answers 501."""
+
+
+def _columns(schema: Mapping[str, Any], row: type[tuple[Any, ...]]) -> frozenset[str]:
+    """The spec's properties of `schema` that the store keeps in columns of their own."""
+    fields: tuple[str, ...] = getattr(row, "_fields", ())
+    return frozenset(schema.get("properties", {})) & (frozenset(fields) - {"extra"})
 
 
 def utc_now() -> str:
@@ -108,17 +118,33 @@ class Service:
         self.tenancy: Tenancy = tenancy
         self.validator = validator or SpecValidator()
         self._prepare: dict[str, Callable[[Any, Caller], Write]] = {
-            "record_message": self._record_message,
-            "record_messages_batch": self._record_messages_batch,
-            "batch_create": self._batch_create,
+            operation_id: getattr(self, f"_{operation_id}") for operation_id in HANDLED
         }
+        self._message_columns = _columns(
+            self.validator.schema("RecordMessageRequest"), MessageRow
+        ) | _columns(self.validator.schema("BatchMessage"), MessageRow)
+        self._document_columns = _columns(self.validator.schema("CreateMemoryRequest"), DocumentRow)
+
+    def unhandled(self) -> list[str]:
+        """The operations of the spec this server has no handler for (each answers 501)."""
+        return [op for op in self.validator.operation_ids() if op not in self._prepare]
 
     def handle(
         self, operation_id: str, caller: Caller, body: Any, idempotency_key: str | None = None
     ) -> Reply:
         """Judge and perform one request whose JSON body is `body`; never raises `ApiError`."""
         try:
-            write = self._prepare[operation_id](body, caller)
+            prepare = self._prepare.get(operation_id)
+            if prepare is None:
+                op = self.validator.operation(operation_id)
+                method, path = self.validator.route(operation_id)
+                raise ApiError(
+                    501,
+                    f"The local Synap server does not implement {operation_id} ({method} "
+                    f"{path}): the spec has it, no handler in synap/server/operations.py does"
+                    + (f" ({op['summary']})" if op.get("summary") else ""),
+                )
+            write = prepare(body, caller)
             fingerprint = _fingerprint(operation_id, body) if idempotency_key else ""
             with self.store.transaction() as tx:
                 if idempotency_key is not None:
@@ -152,7 +178,9 @@ class Service:
             raise ApiError(422, [item]) from None
 
         def write(tx: Transaction) -> dict[str, Any]:
-            result, count = _write_messages(tx, caller, [(body, customer)])[0]
+            result, count = _write_messages(tx, caller, [(body, customer)], self._message_columns)[
+                0
+            ]
             return {**result, "conversation_message_count": count}
 
         return write
@@ -177,7 +205,7 @@ class Service:
 
         def write(tx: Transaction) -> dict[str, Any]:
             valid = [(e, v[1]) for e, v in zip(entries, verdicts, strict=True) if v[0] is None]
-            stored = iter(_write_messages(tx, caller, valid))
+            stored = iter(_write_messages(tx, caller, valid, self._message_columns))
             results: list[dict[str, Any]] = []
             rejected: list[dict[str, Any]] = []
             for index, (error, _) in enumerate(verdicts):
@@ -214,6 +242,7 @@ class Service:
             raise ApiError(422, [item for e, _ in verdicts for item in e])
         default_type = self.validator.default("CreateMemoryRequest", "document_type")
         default_mode = self.validator.default("CreateMemoryRequest", "mode")
+        columns = self._document_columns
 
         def write(tx: Transaction) -> dict[str, Any]:
             batch_id = str(uuid.uuid4())
@@ -248,6 +277,9 @@ class Service:
                         metadata=dumps(document.get("metadata") or {}).decode(),
                         status="queued",
                         queued_at=result["queued_at"],
+                        extra=dumps(
+                            {k: v for k, v in document.items() if k not in columns}
+                        ).decode(),
                     )
                 )
             tx.add_documents(rows)
@@ -280,7 +312,10 @@ class Service:
 
 
 def _write_messages(
-    tx: Transaction, caller: Caller, entries: list[tuple[dict[str, Any], str | None]]
+    tx: Transaction,
+    caller: Caller,
+    entries: list[tuple[dict[str, Any], str | None]],
+    columns: frozenset[str],
 ) -> list[tuple[dict[str, Any], int]]:
     """Store valid message entries in order: one result and the conversation's count each.
 
@@ -313,7 +348,7 @@ def _write_messages(
         tally.added += 1
         tally.customer = tally.customer if tally.customer is not None else customer
         tally.user = tally.user if tally.user is not None else entry.get("user_id")
-        extra = {k: v for k, v in entry.items() if k not in _MESSAGE_KEYS}
+        extra = {k: v for k, v in entry.items() if k not in columns}
         row = MessageRow(
             message_id=str(uuid.uuid4()),
             conversation_id=conversation_id,

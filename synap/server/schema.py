@@ -164,6 +164,15 @@ def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check
         return lambda instance: type(instance) is str and instance in options
     if keyword == "format":
         return lambda instance: _FORMATS.conforms(instance, value)
+    if keyword == "pattern":
+        if not isinstance(value, str):
+            return None
+        regex = re.compile(value)  # jsonschema searches with `re` as well
+        return lambda instance: (
+            regex.search(instance) is not None
+            if type(instance) is str
+            else type(instance) in _JSON_TYPES
+        )
     if keyword in ("minLength", "maxLength"):
         return _quick_size(str, value, keyword == "minLength")
     if keyword in ("minItems", "maxItems"):
@@ -329,6 +338,23 @@ class SpecValidator:
                 if op.get("operationId") == operation_id:
                     found: dict[str, Any] = op
                     return found
+        raise KeyError(operation_id)
+
+    def operation_ids(self) -> list[str]:
+        """Every operationId of the spec, in spec order."""
+        return [
+            op["operationId"]
+            for item in self.spec["paths"].values()
+            for op in item.values()
+            if isinstance(op, Mapping) and "operationId" in op
+        ]
+
+    def route(self, operation_id: str) -> tuple[str, str]:
+        """The (METHOD, path) of an operation."""
+        for path, item in self.spec["paths"].items():
+            for method, op in item.items():
+                if isinstance(op, Mapping) and op.get("operationId") == operation_id:
+                    return method.upper(), path
         raise KeyError(operation_id)
 
     def default(self, schema_name: str, field: str) -> Any:

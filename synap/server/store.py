@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: documents gained `extra` (a database of version 1 is brought up to date on open)."""
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -60,7 +61,8 @@ CREATE TABLE IF NOT EXISTS documents (
     mode                TEXT NOT NULL,
     metadata            TEXT NOT NULL, -- JSON object
     status              TEXT NOT NULL,
-    queued_at           TEXT NOT NULL
+    queued_at           TEXT NOT NULL,
+    extra               TEXT NOT NULL DEFAULT '{}' -- JSON object: keys without a column
 );
 CREATE INDEX IF NOT EXISTS documents_by_batch ON documents (batch_id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -92,14 +94,17 @@ _UPSERT_CONVERSATION = (
 )
 _INSERT_DOCUMENT = (
     "INSERT INTO documents (ingestion_id, batch_id, document_id, document, document_type,"
-    " document_created_at, user_id, customer_id, scope, mode, metadata, status, queued_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " document_created_at, user_id, customer_id, scope, mode, metadata, status, queued_at,"
+    " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Version 1 databases: `extra` added where CREATE TABLE IF NOT EXISTS left the old table.
+_DOCUMENT_COLUMNS = "PRAGMA table_info(documents)"
+_ADD_DOCUMENT_EXTRA = "ALTER TABLE documents ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'"
 
 
 # Statements are constants, never built from values: PRAGMAs and table names cannot be bound
 # as parameters, so each variant is spelled out (a static test checks every execute()).
-_SET_SCHEMA_VERSION = "PRAGMA user_version = 1"  # SCHEMA_VERSION
+_SET_SCHEMA_VERSION = "PRAGMA user_version = 2"  # SCHEMA_VERSION
 _SYNCHRONOUS = {
     "NORMAL": "PRAGMA synchronous = NORMAL",
     "FULL": "PRAGMA synchronous = FULL",
@@ -154,6 +159,7 @@ class DocumentRow(NamedTuple):
     metadata: str
     status: str
     queued_at: str
+    extra: str = "{}"  # JSON object: the document's keys without a column of their own
 
 
 class Conversation(NamedTuple):
@@ -203,6 +209,8 @@ class Store:
         self._conn.execute(pragma)
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_DDL)
+        if "extra" not in {row[1] for row in self._conn.execute(_DOCUMENT_COLUMNS)}:
+            self._conn.execute(_ADD_DOCUMENT_EXTRA)
         self._conn.execute(_SET_SCHEMA_VERSION)
 
     def close(self) -> None:
@@ -306,7 +314,7 @@ def read_snapshot(path: str | PathLike[str]) -> dict[str, Any]:
     created_at, updated_at, messages: [{message_id, seq, role, content, user_id, customer_id,
     session_id, metadata, extra, recorded_at}, ...]}, ...], "documents": [{ingestion_id,
     batch_id, document_id, document, document_type, document_created_at, user_id, customer_id,
-    scope, mode, metadata, status, queued_at}, ...]}`: conversations in creation order, their
+    scope, mode, metadata, status, queued_at, extra}, ...]}`: conversations in creation order, their
     messages in order, documents in the order they were queued. JSON columns are decoded.
     """
     with _reader(path) as conn:
@@ -325,5 +333,6 @@ def read_snapshot(path: str | PathLike[str]) -> dict[str, Any]:
             document = dict(row)
             document["document"] = json.loads(document["document"])
             document["metadata"] = json.loads(document["metadata"])
+            document["extra"] = json.loads(document.get("extra") or "{}")
             documents.append(document)
     return {"conversations": list(conversations.values()), "documents": documents}

@@ -24,12 +24,20 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from synap_spec import OPERATIONS, SCHEMAS
 
 from synap.server import Store, create_app
 from synap.server.schema import spec_path
 
 KEY = "synap_schemathesis_0123456789abcdef"
-BATCHES = {"/v1/conversations/messages/batch": "messages", "/api/v1/memories/batch": "documents"}
+# Batch operations by path -> the list their entries are judged in (from the spec's facts).
+BATCHES = {
+    op.path: prop.name
+    for op in OPERATIONS.values()
+    if op.request
+    for prop in SCHEMAS[op.request].properties
+    if "array" in prop.types and prop.items in SCHEMAS
+}
 
 
 class _AppUnderTest:

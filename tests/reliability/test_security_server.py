@@ -13,14 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
+from synap_spec import OPERATIONS
 
 from synap.server import LocalServer, read_snapshot
 from synap.server.store import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = "/v1/conversations/messages"
-MESSAGES_BATCH = "/v1/conversations/messages/batch"
-MEMORIES_BATCH = "/api/v1/memories/batch"
+# The paths are the spec's (tests/spec/test_spec.py pins them to the real service's).
+MESSAGES = OPERATIONS["record_message"].path
+MESSAGES_BATCH = OPERATIONS["record_messages_batch"].path
+MEMORIES_BATCH = OPERATIONS["batch_create"].path
 
 
 def _post(server: LocalServer, path: str, key: str, body: Any, **headers: str) -> httpx.Response:

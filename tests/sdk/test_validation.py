@@ -159,7 +159,7 @@ def test_document_has_all_nine_keys_with_defaults() -> None:
         "mode": "long-range",
         "metadata": {},
     }
-    assert list(wire) == list(_validation._DOCUMENT_KEYS)
+    assert list(wire) == list(_validation.DOCUMENT_FIELDS)
     assert _validation.document({"document": "text"}, 0) == wire
 
 
@@ -256,3 +256,16 @@ def test_documents_container_rules(documents: Any, field: str | None, index: int
 
 def test_one_hundred_documents_are_fine() -> None:
     assert len(_validation.documents([{"document": "x"}] * 100)) == 100
+
+
+def test_create_memory_request_extra_carries_fields_newer_than_the_class() -> None:
+    # `scope` stands in for a field the spec added after the class was written.
+    doc = CreateMemoryRequest(document="x", extra={"scope": "team"})
+    assert _validation.document(doc, 0)["scope"] == "team"
+    with pytest.raises(SynapValidationError) as info:
+        _validation.document(CreateMemoryRequest(document="x", extra={"scope": 5}), 2)
+    assert (info.value.field, info.value.index) == ("scope", 2)
+    with pytest.raises(SynapValidationError) as info:
+        _validation.document(CreateMemoryRequest(document="x", extra={"scoop": "t"}), 2)
+    assert (info.value.field, info.value.index) == ("scoop", 2)
+    assert "not a document field" in str(info.value)

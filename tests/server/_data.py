@@ -7,12 +7,14 @@ import uuid
 from typing import Any
 
 import httpx
+from synap_spec import OPERATIONS
 
 from synap.server import SpecValidator
 
-MESSAGES = "/v1/conversations/messages"
-MESSAGES_BATCH = "/v1/conversations/messages/batch"
-MEMORIES_BATCH = "/api/v1/memories/batch"
+# The paths are the spec's (tests/spec/test_spec.py pins them to the real service's).
+MESSAGES = OPERATIONS["record_message"].path
+MESSAGES_BATCH = OPERATIONS["record_messages_batch"].path
+MEMORIES_BATCH = OPERATIONS["batch_create"].path
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 VALIDATOR = SpecValidator()

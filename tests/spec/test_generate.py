@@ -47,9 +47,13 @@ def test_a_one_line_spec_change_is_caught_and_named(tmp_path: Path) -> None:
     spec.write_text(changed)
     done = run_generate(project, "--check")
     assert done.returncode == 1
-    assert "changed: models/record_message_request.py" in done.stderr
-    # Nothing else drifted: only the model whose docstring moved is named.
-    assert done.stderr.count("changed: ") == 1
+    assert "changed: synap_api/models/record_message_request.py" in done.stderr
+    # The facts carry descriptions too; nothing else drifted.
+    assert "changed: synap_spec/__init__.py" in done.stderr
+    assert "changed: synap_spec/openapi.json" in done.stderr  # the snapshot
+    assert done.stderr.count("changed: ") == 3
+    # A description is not a spec-level change.
+    assert "spec: no changes to operations, properties or enums" in done.stderr
 
 
 def test_a_hand_edit_of_generated_code_is_caught(tmp_path: Path) -> None:
@@ -59,22 +63,28 @@ def test_a_hand_edit_of_generated_code_is_caught(tmp_path: Path) -> None:
     (project / "generated" / "synap_api" / "extra.py").write_text("")
     done = run_generate(project, "--check")
     assert done.returncode == 1
-    assert "changed: types.py" in done.stderr
-    assert "not generated: extra.py" in done.stderr
+    assert "changed: synap_api/types.py" in done.stderr
+    assert "not generated: synap_api/extra.py" in done.stderr
 
 
 def test_generating_twice_changes_no_byte(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
-    generated = project / "generated" / "synap_api"
-    shutil.rmtree(generated)
-    assert run_generate(project).returncode == 0
+    generated = project / "generated"
+    shutil.rmtree(generated / "synap_api")
+    done = run_generate(project)
+    assert done.returncode == 0
+    # New files are reported as added, not as missing.
+    assert "added: synap_api/models/role.py" in done.stdout
+    assert "missing" not in done.stdout
     first = {p.relative_to(generated): p.read_bytes() for p in generated.rglob("*") if p.is_file()}
     done = run_generate(project)
     assert done.returncode == 0
     assert "already up to date" in done.stdout
     second = {p.relative_to(generated): p.read_bytes() for p in generated.rglob("*") if p.is_file()}
     assert first == second
-    assert Path("py.typed") in first
+    assert Path("synap_api/py.typed") in first
+    assert Path("synap_spec/py.typed") in first
+    assert Path("synap_spec/openapi.json") in first
 
 
 @pytest.mark.slow
@@ -88,7 +98,13 @@ def test_the_wheel_ships_both_packages_typed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (wheel,) = tmp_path.glob("synap-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"synap/__init__.py", "synap/py.typed", "synap_api/py.typed"} <= names
+    assert {
+        "synap/__init__.py",
+        "synap/py.typed",
+        "synap_api/py.typed",
+        "synap_spec/py.typed",
+    } <= names
+    assert "synap_spec/responses.py" in names
     assert "synap_api/api/memories/batch_create.py" in names
     unpacked = tmp_path / "unpacked"
     zipfile.ZipFile(wheel).extractall(unpacked)
@@ -97,7 +113,7 @@ def test_the_wheel_ships_both_packages_typed(tmp_path: Path) -> None:
             sys.executable,
             "-I",
             "-c",
-            "import sys; sys.path.insert(0, sys.argv[1]); import synap_api, synap;"
+            "import sys; sys.path.insert(0, sys.argv[1]); import synap_api, synap_spec, synap;"
             " from synap_api.api.conversation import record_message;"
             " print(synap_api.__file__)",
             str(unpacked),

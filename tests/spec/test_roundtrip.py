@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import synap_api.models as models
+from synap_spec import OPERATIONS
 
 from tests.spec._spec import examples
 
@@ -20,14 +21,15 @@ def model_for(schema_name: str) -> Any:
 
 def test_the_spec_has_examples_for_every_operation_and_outcome() -> None:
     wheres = [where for where, _, _ in EXAMPLES]
-    for path in (
-        "/v1/conversations/messages ",
-        "/v1/conversations/messages/batch ",
-        "/api/v1/memories/batch ",
-    ):
-        assert any(path + "request" in w for w in wheres), path
-        assert any(path + "response 200" in w for w in wheres), path
-    assert len(EXAMPLES) >= 12
+    for op in OPERATIONS.values():
+        path = f"{op.path} "
+        assert any(path + "request" in w for w in wheres), (
+            f"{op.operation_id}: add a request example"
+        )
+        assert any(path + "response 200" in w for w in wheres), (
+            f"{op.operation_id}: add a 200 response example"
+        )
+    assert len(EXAMPLES) >= 2 * len(OPERATIONS)
 
 
 @pytest.mark.parametrize(("where", "schema_name", "value"), EXAMPLES)

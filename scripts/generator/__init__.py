@@ -1,0 +1,1 @@
+"""scripts/generate.py's own modules: the spec's facts (facts.py) and the changelog."""
