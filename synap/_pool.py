@@ -64,10 +64,7 @@ def running_loop() -> object:
         return trio.lowlevel.current_trio_token()
     except (ImportError, RuntimeError):
         pass
-    import sniffio  # httpx's dependency; names any other library the caller may run
-
-    library = sniffio.current_async_library()
-    raise RuntimeError(f"AsyncSynap does not support the {library} event loop")
+    raise RuntimeError("AsyncSynap runs under asyncio or trio (anyio on either)")
 
 
 def loop_closed(loop: object) -> bool:
