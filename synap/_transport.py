@@ -320,8 +320,10 @@ class AsyncConnection(Connection):
                 pass
             else:
                 if not proxy_applies(self.base_url):
+                    from synap_api.client import Client
+
                     return AiohttpRoute(
-                        api=self._generated(httpx.AsyncClient()),
+                        api=Client(base_url=self.base_url),  # parses answers; sends nothing
                         base_url=self.base_url,
                         headers=(("User-Agent", USER_AGENT), *self.headers),
                         max_connections=self.max_connections,
