@@ -189,4 +189,9 @@ class AiohttpRoute:
         await self.session.close()
 
     def leave(self) -> None:
+        # Marked closed without closing anything (aiohttp would otherwise report it, and try
+        # to close its connections, when collected: at the latest as the interpreter exits).
+        connector = self.session.connector
+        if connector is not None and hasattr(connector, "_closed"):
+            connector._closed = True
         _pool.leave_alone((self.session, self.keeper))
