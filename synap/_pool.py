@@ -22,8 +22,8 @@ connection in the pool, never opened and never reclaimed; enough of them fill th
 
 from __future__ import annotations
 
-import asyncio
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -54,10 +54,11 @@ def leave_alone(pool: object) -> None:
 
 def running_loop() -> object:
     """An identity of the event loop running this call: the asyncio loop, or trio's run."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        pass
+    asyncio = sys.modules.get("asyncio")  # not imported for the blocking client's sake
+    if asyncio is not None:
+        loop = asyncio._get_running_loop()
+        if loop is not None:
+            return loop
     try:
         import trio
 
@@ -69,8 +70,9 @@ def running_loop() -> object:
 
 def loop_closed(loop: object) -> bool:
     """Whether a loop from `running_loop()` has closed (trio's: its run is over)."""
-    if isinstance(loop, asyncio.AbstractEventLoop):
-        return loop.is_closed()
+    is_closed = getattr(loop, "is_closed", None)  # an asyncio loop
+    if is_closed is not None:
+        return bool(is_closed())
     try:
         loop.run_sync_soon(_nothing)  # type: ignore[attr-defined]  # trio's token
     except Exception:  # trio.RunFinishedError
