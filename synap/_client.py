@@ -141,17 +141,24 @@ class Synap(_Facade[SyncTransport]):
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         http_client: An `httpx.Client` of your own (proxies, custom transports, mocks). The
             SDK adds its event hooks and sets its `base_url`; you keep ownership: `close()`
-            does not close it.
+            does not close it. It cannot be rebuilt after `os.fork()`: used in a child while
+            it holds connections opened before the fork, a call raises `SynapError` before
+            sending (make it after the fork, or let the SDK own the pool).
         instance_id: Sent as `X-Instance-ID`; defaults to `SYNAP_INSTANCE_ID`.
         verify: TLS certificate checks: True (default) verifies against the CA bundle httpx
             uses (one context built once per process and shared by every client), an
             `ssl.SSLContext` of your own is used as is, False turns checks off.
+        max_connections: The most connections the SDK's pool opens (default 100); every one
+            is kept alive between calls. Not with `http_client` (give it `limits=`).
 
-    Use as a context manager, or call `close()`, to release the connection pool.
+    The SDK's own pool is per process: a child of `os.fork()` (gunicorn `--preload`, Celery)
+    gets a fresh one on its first call and never touches the parent's connections. Use as a
+    context manager, or call `close()`, to release the connection pool.
 
     Raises:
         AuthenticationError: no API key (argument or `SYNAP_API_KEY`).
-        InvalidInputError: an invalid base URL, timeout, `max_retries` or `http_client`.
+        InvalidInputError: an invalid base URL, timeout, `max_retries`, `max_connections` or
+            `http_client`.
     """
 
     conversation: Conversation
@@ -215,6 +222,14 @@ class AsyncSynap(_Facade[AsyncTransport]):
 
     The same arguments as `Synap`, with an `httpx.AsyncClient` for `http_client`; the same
     methods, awaited. Use `async with`, or `await client.aclose()`, to release the pool.
+
+    Make one for the whole service, anywhere (also outside any event loop). Its own pool is
+    per process and per running event loop, each closed as its loop shuts down; under asyncio
+    it is aiohttp's when aiohttp is installed (`pip install 'synap[aiohttp]'`), else httpx's.
+    A call may be cancelled at any point (`asyncio.wait_for`, `task.cancel()`, anyio/trio
+    cancel scopes) without leaking a connection. An `http_client` of yours holding
+    connections of an event loop that has closed, or of a parent process, raises `SynapError`
+    before anything is sent: make it in the loop (and process) that uses it.
     """
 
     conversation: AsyncConversation
