@@ -165,7 +165,7 @@ class AiohttpRoute:
         call.sent = True
         try:
             async with self.session.request(
-                request["method"],
+                request["method"].upper(),  # the generated "post", as httpx sends it
                 target[1],
                 data=data,
                 headers=headers,

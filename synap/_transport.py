@@ -124,7 +124,8 @@ class Connection:
         self.owns_http = owns_http
         self.base_url = base_url
         self.secret = api_key  # to clean it out of errors (see `_next`); never shown
-        headers = [("Authorization", f"Bearer {api_key}")]
+        # The SDK names itself on every path, also through a caller's http_client.
+        headers = [("Authorization", f"Bearer {api_key}"), ("User-Agent", USER_AGENT)]
         if instance_id is not None:
             headers.append(("X-Instance-ID", instance_id))
         self.headers: tuple[tuple[str, str], ...] = tuple(headers)
@@ -149,7 +150,6 @@ class Connection:
         return {
             "base_url": self.base_url,
             "timeout": self.timeout,
-            "headers": {"User-Agent": USER_AGENT},
             "verify": self.ssl,  # shared: no CA bundle loaded per client
             "limits": httpx.Limits(
                 max_connections=self.max_connections,
@@ -325,7 +325,7 @@ class AsyncConnection(Connection):
                     return AiohttpRoute(
                         api=Client(base_url=self.base_url),  # parses answers; sends nothing
                         base_url=self.base_url,
-                        headers=(("User-Agent", USER_AGENT), *self.headers),
+                        headers=self.headers,
                         max_connections=self.max_connections,
                         keepalive_expiry=_config.KEEPALIVE_EXPIRY,
                         ssl_context=self.ssl or _tls.default_ssl_context(),
