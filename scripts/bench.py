@@ -71,6 +71,7 @@ QUICK = {
     "rounds": 4,
     "calls": 100,
     "async_calls": 320,
+    "many_calls": 1000,
     "backfill": 10_000,
     "backfill_rounds": 2,
     "rss_sizes": "10000,50000",
@@ -82,6 +83,7 @@ FULL = {
     "rounds": 9,
     "calls": 300,
     "async_calls": 960,
+    "many_calls": 4000,
     "backfill": 100_000,
     "backfill_rounds": 3,
     "rss_sizes": "100000,1000000",
@@ -406,19 +408,19 @@ def bench_async(url: str, key: str, calls: int, in_flight: int, rounds: int) -> 
 # -- 2d-2g. many calls in flight: AsyncSynap's own (aiohttp) pool vs raw aiohttp ------------
 
 
-def bench_in_flight(calls: int, rounds: int) -> list[Row]:
+def bench_in_flight(calls: int, levels: list[int], rounds: int) -> list[Row]:
     """Rows 2d/2e (32 in flight) and 2f/2g (200): see `scripts/bench_in_flight.py`."""
     from scripts.bench_in_flight import DELAY_MS, IDS, LABELS, TARGETS, measure_in_flight
 
     rows: list[Row] = []
     stub = Stub("--delay-ms", str(DELAY_MS))
     try:
-        for in_flight, (rate, cpu) in IDS.items():
+        for in_flight, (rate, cpu), target in zip(levels, IDS, TARGETS, strict=True):
             s = measure_in_flight(stub.url, stub.api_key, calls, in_flight, rounds, message)
             title = f"record_message, {in_flight} in flight, server {DELAY_MS} ms: calls/s"
             rows += [
                 compare(rate, title, "calls/s", _pick(s, "calls_per_s"), "raw", "synap",
-                        limit=TARGETS[in_flight], higher_is_better=True, **LABELS),
+                        limit=target, higher_is_better=True, **LABELS),
                 compare(cpu, "  client CPU per call", "us/call", _pick(s, "cpu_us"), "raw",
                         "synap", **LABELS),
             ]  # fmt: skip
@@ -967,13 +969,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--only", default="1,2,3,4,5",
-                   help="rows to run, e.g. 1,2 (default: all; 2d: rows 2d-2g alone)")  # fmt: skip
+    p.add_argument("--only", default="1,2,2d,3,4,5",
+                   help="rows to run, e.g. 1,2 (default: all; 2d: rows 2d-2g)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
     p.add_argument("--calls", type=int, help="calls per round, row 1")
     p.add_argument("--async-calls", type=int, help="calls per round, row 2")
     p.add_argument("--in-flight", type=int, default=32, help="async calls in flight, row 2")
+    p.add_argument("--many-in-flight", default="32,200",
+                   help="the two numbers of calls in flight of rows 2d-2g")  # fmt: skip
+    p.add_argument("--many-calls", type=int, help="calls per block, rows 2d-2g")
     p.add_argument("--backfill", type=int, help="messages per backfill, row 3")
     p.add_argument("--backfill-rounds", type=int, help="interleaved rounds, row 3")
     p.add_argument("--concurrency", type=int, default=4, help="calls in flight, rows 3 and 5")
@@ -1026,9 +1031,10 @@ def main(argv: list[str] | None = None) -> int:
                     rows += bench_backfill(
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
-        if only & {"2", "2d"}:
+        if "2d" in only:
             step("2d-2g. record_message, 32 and 200 in flight, AsyncSynap vs raw aiohttp")
-            rows += bench_in_flight(args.async_calls, args.rounds)
+            levels = [int(n) for n in args.many_in_flight.split(",")]
+            rows += bench_in_flight(args.many_calls, levels, args.rounds)
         if only & {"1", "2"}:
             step("1c, 2c. the SDK's own CPU per call, no network")
             overhead = bench_overhead(args.overhead_calls, args.rounds)
