@@ -129,3 +129,29 @@ async def test_a_redirect_is_not_followed(
         await record(send_path, url)
     assert caught.value.status_code == 307
     assert len(handler.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "AiohttpRoute"),
+        ({"HTTP_PROXY": "http://127.0.0.1:9"}, "_HttpxRoute"),  # httpx honours it; so do we
+        ({"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "synap.test"}, "AiohttpRoute"),
+    ],
+)
+async def test_a_proxy_from_the_environment_is_honoured_through_httpx(
+    env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synap import _pool
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    client = synap.AsyncSynap(
+        api_key="synap_k", base_url="http://synap.test", allow_insecure_http=True
+    )
+    route = client._transport.conn._new_route(_pool.running_loop())
+    assert type(route).__name__ == expected
+    await route.aclose()
