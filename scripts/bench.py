@@ -15,6 +15,10 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    of the rounds: what is left of the difference is the SDK's own work.
 2. `record_message`, async, N calls in flight: `httpx.AsyncClient` vs `AsyncSynap`. Wall time
    of a block of calls divided by their number (the inverse of the throughput); 2b, 2c as 1b, 1c.
+   2d-2g: many calls in flight against `scripts/bench_stub.py --delay-ms 20` (a server answering
+   every call 20 ms late): `AsyncSynap()` as an async service installs it (`synap[aiohttp]`)
+   vs raw `aiohttp.ClientSession` posting the same bytes and headers; calls per second at 32
+   (2d) and 200 (2f) in flight, client CPU per call (2e, 2g). See scripts/bench_in_flight.py.
 3. Backfill: raw httpx posting the same 100-message chunks from the same generator at the same
    concurrency (threads) vs `Synap.conversation.record_messages_bulk`. Messages per second;
    3b: the client's CPU per message. 3c: the bulk helper's peak RSS (VmHWM) at two sizes, each
@@ -67,6 +71,7 @@ QUICK = {
     "rounds": 4,
     "calls": 100,
     "async_calls": 320,
+    "many_calls": 1000,
     "backfill": 10_000,
     "backfill_rounds": 2,
     "rss_sizes": "10000,50000",
@@ -78,6 +83,7 @@ FULL = {
     "rounds": 9,
     "calls": 300,
     "async_calls": 960,
+    "many_calls": 4000,
     "backfill": 100_000,
     "backfill_rounds": 3,
     "rss_sizes": "100000,1000000",
@@ -214,9 +220,9 @@ def call_headers() -> dict[str, str]:
 class Stub:
     """`scripts/bench_stub.py` as a child process (it exits when our end of its stdin closes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("bench_stub.py"))],
+            [sys.executable, str(Path(__file__).with_name("bench_stub.py")), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -397,6 +403,30 @@ def bench_async(url: str, key: str, calls: int, in_flight: int, rounds: int) -> 
         compare("2b", "  client CPU per call", "us/call", _pick(s, "cpu_us"), "raw", "synap",
                 **labels),
     ]  # fmt: skip
+
+
+# -- 2d-2g. many calls in flight: AsyncSynap's own (aiohttp) pool vs raw aiohttp ------------
+
+
+def bench_in_flight(calls: int, levels: list[int], rounds: int) -> list[Row]:
+    """Rows 2d/2e (32 in flight) and 2f/2g (200): see `scripts/bench_in_flight.py`."""
+    from scripts.bench_in_flight import DELAY_MS, IDS, LABELS, TARGETS, measure_in_flight
+
+    rows: list[Row] = []
+    stub = Stub("--delay-ms", str(DELAY_MS))
+    try:
+        for in_flight, (rate, cpu), target in zip(levels, IDS, TARGETS, strict=True):
+            s = measure_in_flight(stub.url, stub.api_key, calls, in_flight, rounds, message)
+            title = f"record_message, {in_flight} in flight, server {DELAY_MS} ms: calls/s"
+            rows += [
+                compare(rate, title, "calls/s", _pick(s, "calls_per_s"), "raw", "synap",
+                        limit=target, higher_is_better=True, **LABELS),
+                compare(cpu, "  client CPU per call", "us/call", _pick(s, "cpu_us"), "raw",
+                        "synap", **LABELS),
+            ]  # fmt: skip
+    finally:
+        stub.stop()
+    return rows
 
 
 # -- 1c, 2c. the SDK's own cost, without network or server -----------------------------------
@@ -891,7 +921,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.1f} ms"
     if unit == "us/call":
         return f"{value:,.0f} us"
-    if unit == "msg/s":
+    if unit in ("msg/s", "calls/s"):
         return f"{value:,.0f}/s"
     if unit == "us/msg":
         return f"{value:,.1f} us"
@@ -939,12 +969,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--only", default="1,2,3,4,5", help="rows to run, e.g. 1,2 (default: all)")
+    p.add_argument("--only", default="1,2,2d,3,4,5",
+                   help="rows to run, e.g. 1,2 (default: all; 2d: rows 2d-2g)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
     p.add_argument("--calls", type=int, help="calls per round, row 1")
     p.add_argument("--async-calls", type=int, help="calls per round, row 2")
     p.add_argument("--in-flight", type=int, default=32, help="async calls in flight, row 2")
+    p.add_argument("--many-in-flight", default="32,200",
+                   help="the two numbers of calls in flight of rows 2d-2g")  # fmt: skip
+    p.add_argument("--many-calls", type=int, help="calls per block, rows 2d-2g")
     p.add_argument("--backfill", type=int, help="messages per backfill, row 3")
     p.add_argument("--backfill-rounds", type=int, help="interleaved rounds, row 3")
     p.add_argument("--concurrency", type=int, default=4, help="calls in flight, rows 3 and 5")
@@ -997,6 +1031,10 @@ def main(argv: list[str] | None = None) -> int:
                     rows += bench_backfill(
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
+        if "2d" in only:
+            step("2d-2g. record_message, 32 and 200 in flight, AsyncSynap vs raw aiohttp")
+            levels = [int(n) for n in args.many_in_flight.split(",")]
+            rows += bench_in_flight(args.many_calls, levels, args.rounds)
         if only & {"1", "2"}:
             step("1c, 2c. the SDK's own CPU per call, no network")
             overhead = bench_overhead(args.overhead_calls, args.rounds)

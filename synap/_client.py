@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import ssl
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
-from synap import __version__, _config, _tls
+from synap import _config, _tls
 from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from synap._errors import InvalidInputError
-from synap._transport import AsyncTransport, Connection, SyncTransport, install_hooks
+from synap._transport import AsyncConnection, AsyncTransport, SyncConnection, SyncTransport
 
 if TYPE_CHECKING:
     # Imported when a client is built: they load the generated client and the models, which
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from synap.memories import AsyncMemories, Memories
 
 __all__ = ["AsyncSynap", "MaximemSynapSDK", "Synap"]
-
-_USER_AGENT = f"synap-python/{__version__}"
 
 _T = TypeVar("_T", SyncTransport, AsyncTransport)
 
@@ -37,8 +35,9 @@ def _connect(
     http_client: httpx.Client | httpx.AsyncClient | None,
     instance_id: str | None,
     verify: ssl.SSLContext | bool,
-) -> tuple[Connection, httpx.Timeout]:
-    """Resolve the configuration and set up the httpx client (shared by both facades)."""
+    max_connections: int | NotGiven,
+) -> tuple[dict[str, Any], httpx.Timeout]:
+    """Resolve the configuration (shared by both facades): the `Connection`'s options."""
     _config.setup_logging()
     key = _config.api_key(api_key)
     if http_client is not None and not isinstance(http_client, kind):
@@ -58,25 +57,29 @@ def _connect(
             "http_client instead",
             field="verify",
         )
+    if http_client is not None and not isinstance(max_connections, NotGiven):
+        raise InvalidInputError(
+            "max_connections= applies to the SDK's own connection pool; give your "
+            "http_client limits=httpx.Limits(max_connections=...) instead",
+            field="max_connections",
+        )
+    pool_size = _config.max_connections(max_connections)
     default = http_client.timeout if http_client is not None else _config.DEFAULT_TIMEOUT
     resolved_timeout = _config.timeout(timeout, default)
     instance = _config.instance_id(instance_id)
-    if http_client is None:
-        http: httpx.Client | httpx.AsyncClient = kind(
-            base_url=url,
-            timeout=resolved_timeout,
-            headers={"User-Agent": _USER_AGENT},
-            verify=_tls.ssl_context(verify),  # shared: no CA bundle loaded per client
-        )
-    else:
-        http = http_client
+    if http_client is not None:
         # The generated functions send paths relative to the httpx client's base URL.
-        http.base_url = httpx.URL(url)
-    install_hooks(http)
-    conn = Connection(
-        http, owns_http=http_client is None, base_url=url, api_key=key, instance_id=instance
-    )
-    return conn, resolved_timeout
+        http_client.base_url = httpx.URL(url)
+    options = {
+        "base_url": url,
+        "api_key": key,
+        "instance_id": instance,
+        "timeout": resolved_timeout,
+        "max_connections": pool_size,
+        # shared: no CA bundle loaded per client
+        "ssl_context": _tls.ssl_context(verify) if http_client is None else None,
+    }
+    return options, resolved_timeout
 
 
 class _Facade(Generic[_T]):
@@ -138,17 +141,24 @@ class Synap(_Facade[SyncTransport]):
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         http_client: An `httpx.Client` of your own (proxies, custom transports, mocks). The
             SDK adds its event hooks and sets its `base_url`; you keep ownership: `close()`
-            does not close it.
+            does not close it. It cannot be rebuilt after `os.fork()`: used in a child while
+            it holds connections opened before the fork, a call raises `SynapError` before
+            sending (make it after the fork, or let the SDK own the pool).
         instance_id: Sent as `X-Instance-ID`; defaults to `SYNAP_INSTANCE_ID`.
         verify: TLS certificate checks: True (default) verifies against the CA bundle httpx
             uses (one context built once per process and shared by every client), an
             `ssl.SSLContext` of your own is used as is, False turns checks off.
+        max_connections: The most connections the SDK's pool opens (default 100); every one
+            is kept alive between calls. Not with `http_client` (give it `limits=`).
 
-    Use as a context manager, or call `close()`, to release the connection pool.
+    The SDK's own pool is per process: a child of `os.fork()` (gunicorn `--preload`, Celery)
+    gets a fresh one on its first call and never touches the parent's connections. Use as a
+    context manager, or call `close()`, to release the connection pool.
 
     Raises:
         AuthenticationError: no API key (argument or `SYNAP_API_KEY`).
-        InvalidInputError: an invalid base URL, timeout, `max_retries` or `http_client`.
+        InvalidInputError: an invalid base URL, timeout, `max_retries`, `max_connections` or
+            `http_client`.
     """
 
     conversation: Conversation
@@ -167,9 +177,10 @@ class Synap(_Facade[SyncTransport]):
         http_client: httpx.Client | None = None,
         instance_id: str | None = None,
         verify: ssl.SSLContext | bool = True,
+        max_connections: int | NotGiven = NOT_GIVEN,
     ) -> None:
         retries = _config.max_retries(max_retries)
-        conn, resolved = _connect(
+        options, resolved = _connect(
             httpx.Client,
             api_key=api_key,
             base_url=base_url,
@@ -178,8 +189,9 @@ class Synap(_Facade[SyncTransport]):
             http_client=http_client,
             instance_id=instance_id,
             verify=verify,
+            max_connections=max_connections,
         )
-        self._use(SyncTransport(conn, resolved, retries))
+        self._use(SyncTransport(SyncConnection(http_client, **options), resolved, retries))
 
     def _use(self, transport: SyncTransport) -> None:
         from synap.conversation import Conversation
@@ -210,6 +222,14 @@ class AsyncSynap(_Facade[AsyncTransport]):
 
     The same arguments as `Synap`, with an `httpx.AsyncClient` for `http_client`; the same
     methods, awaited. Use `async with`, or `await client.aclose()`, to release the pool.
+
+    Make one for the whole service, anywhere (also outside any event loop). Its own pool is
+    per process and per running event loop, each closed as its loop shuts down; under asyncio
+    it is aiohttp's when aiohttp is installed (`pip install 'synap[aiohttp]'`), else httpx's.
+    A call may be cancelled at any point (`asyncio.wait_for`, `task.cancel()`, anyio/trio
+    cancel scopes) without leaking a connection. An `http_client` of yours holding
+    connections of an event loop that has closed, or of a parent process, raises `SynapError`
+    before anything is sent: make it in the loop (and process) that uses it.
     """
 
     conversation: AsyncConversation
@@ -228,9 +248,10 @@ class AsyncSynap(_Facade[AsyncTransport]):
         http_client: httpx.AsyncClient | None = None,
         instance_id: str | None = None,
         verify: ssl.SSLContext | bool = True,
+        max_connections: int | NotGiven = NOT_GIVEN,
     ) -> None:
         retries = _config.max_retries(max_retries)
-        conn, resolved = _connect(
+        options, resolved = _connect(
             httpx.AsyncClient,
             api_key=api_key,
             base_url=base_url,
@@ -239,8 +260,9 @@ class AsyncSynap(_Facade[AsyncTransport]):
             http_client=http_client,
             instance_id=instance_id,
             verify=verify,
+            max_connections=max_connections,
         )
-        self._use(AsyncTransport(conn, resolved, retries))
+        self._use(AsyncTransport(AsyncConnection(http_client, **options), resolved, retries))
 
     def _use(self, transport: AsyncTransport) -> None:
         from synap.conversation import AsyncConversation

@@ -4,6 +4,7 @@
 - Base URL: `base_url=` > the `http_client`'s own base URL > `SYNAP_BASE_URL` > the hosted
   service. Plain `http://` is refused for any host but loopback unless
   `allow_insecure_http=True`: the key would cross the network in clear text.
+- Pool: `max_connections` (default 100) connections at most, all kept alive 15 s when idle.
 - Timeouts: finite by default (connect 5 s, read 30 s, write 10 s, pool 10 s, as the real
   service's own client); a float (every phase) or an `httpx.Timeout`; None disables them.
 - `SYNAP_INSTANCE_ID` (optional) goes out as `X-Instance-ID`. `SYNAP_LOG=debug` turns on the
@@ -24,6 +25,13 @@ from synap._errors import AuthenticationError, InvalidInputError, brief
 DEFAULT_BASE_URL: Final = "https://synap-cloud-prod.maximem.ai"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
 DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_MAX_CONNECTIONS: Final = 100
+"""Connections a client opens at most (per process and event loop); every one is kept alive."""
+KEEPALIVE_EXPIRY: Final = 15.0
+"""Seconds an idle connection is kept, on every path (aiohttp's default; httpx's 5 s closes
+connections that sat out a few seconds of a busy pool, to reopen them moments later). A
+connection the server closed meanwhile is noticed before reuse; in the rare race, the call is
+retried with its idempotency key."""
 
 ENV_API_KEY: Final = "SYNAP_API_KEY"
 ENV_BASE_URL: Final = "SYNAP_BASE_URL"
@@ -161,6 +169,17 @@ def max_retries(value: object) -> int:
         return value
     raise InvalidInputError(
         f"max_retries must be a non-negative int; got {brief(value)}", field="max_retries"
+    )
+
+
+def max_connections(value: object) -> int:
+    """The size of the SDK's connection pool: a positive int."""
+    if isinstance(value, NotGiven):
+        return DEFAULT_MAX_CONNECTIONS
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise InvalidInputError(
+        f"max_connections must be a positive int; got {brief(value)}", field="max_connections"
     )
 
 

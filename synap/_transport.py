@@ -1,9 +1,12 @@
-"""The only I/O: one httpx client per facade, the generated `*_detailed` calls, the retry loop.
+"""The only I/O: the connection pools, the generated `*_detailed` calls, the retry loop.
 
-A facade and its `with_options()` copies share one `Connection` (one httpx client, one pool).
-What differs per call (timeout, the key's header, capturing the answer) travels in a context
-variable read by two httpx event hooks, so no client is built per call and copies share the
-pool. Context variables are per thread and per task, so concurrent calls do not mix.
+A facade and its `with_options()` copies share one `Connection`. The blocking one holds one
+httpx client per process; the async one a pool per process and running event loop (`_pool`):
+aiohttp's under asyncio when installed (`_aiohttp`: the generated client still builds and
+parses), else httpx's (trio, or without aiohttp), or the caller's `http_client`. On the httpx
+paths, what differs per call (timeout, the key's header, capturing the answer) travels in a
+context variable read by two httpx event hooks, so no client is built per call and copies share
+the pool. Context variables are per thread and per task, so concurrent calls do not mix.
 
 Everything that is not I/O is a plain function elsewhere: `_errors` maps answers and
 exceptions, `_retry` decides, `_wire` shapes. The blocking and the async loop below differ
@@ -12,18 +15,23 @@ only in `await`.
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
+import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
-from synap import _config, _headers, _response, _retry
+from synap import __version__, _config, _headers, _pool, _response, _retry, _tls
 from synap._errors import SynapError, error_from_exception, error_from_response, redact
 from synap._ids import new_id
 
 T = TypeVar("T")
+
+USER_AGENT = f"synap-python/{__version__}"
 
 logger = _config.logger
 
@@ -95,52 +103,266 @@ def install_hooks(http: httpx.Client | httpx.AsyncClient) -> None:
 
 
 class Connection:
-    """One httpx client and what every call on it sends; shared by a facade's copies."""
+    """What every call of a facade sends, and where it goes; shared by the facade's
+    `with_options()` copies. `SyncConnection` and `AsyncConnection` hold the pools."""
 
-    __slots__ = ("api", "base_url", "headers", "http", "owns_http", "secret")
+    __slots__ = ("base_url", "headers", "max_connections", "owns_http", "secret", "ssl", "timeout")
 
     def __init__(
         self,
-        http: httpx.Client | httpx.AsyncClient,
         *,
         owns_http: bool,
         base_url: str,
         api_key: str,
         instance_id: str | None,
+        timeout: httpx.Timeout,
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None,
     ) -> None:
-        from synap_api.client import Client
-
-        self.http = http
         self.owns_http = owns_http
         self.base_url = base_url
         self.secret = api_key  # to clean it out of errors (see `_next`); never shown
-        headers = [("Authorization", f"Bearer {api_key}")]
+        # The SDK names itself on every path, also through a caller's http_client.
+        headers = [("Authorization", f"Bearer {api_key}"), ("User-Agent", USER_AGENT)]
         if instance_id is not None:
             headers.append(("X-Instance-ID", instance_id))
         self.headers: tuple[tuple[str, str], ...] = tuple(headers)
-        # The generated client, over our httpx client. No key in it: its repr shows fields.
-        api = Client(base_url=base_url)
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.ssl = ssl_context
+
+    def _generated(self, http: httpx.Client | httpx.AsyncClient) -> Any:
+        """The generated client over an httpx client (no key in it: its repr shows fields)."""
+        from synap_api.client import Client
+
+        api = Client(base_url=self.base_url)
         if isinstance(http, httpx.AsyncClient):
             api.set_async_httpx_client(http)
         else:
             api.set_httpx_client(http)
-        self.api = api
+        return api
 
-    @property
-    def closed(self) -> bool:
-        return self.http.is_closed
+    def _httpx_options(self) -> dict[str, Any]:
+        """How the SDK builds its own httpx clients: every connection kept alive (httpx's
+        default keeps 20 of 100, so 50 callers open a connection per call)."""
+        return {
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "verify": self.ssl,  # shared: no CA bundle loaded per client
+            "limits": httpx.Limits(
+                max_connections=self.max_connections,
+                max_keepalive_connections=self.max_connections,
+                keepalive_expiry=_config.KEEPALIVE_EXPIRY,
+            ),
+        }
 
     def __repr__(self) -> str:
         return f"<synap connection {self.base_url}>"
 
 
-class _Transport:
+class SyncConnection(Connection):
+    """The blocking facade's httpx client: one per process (a forked child makes its own)."""
+
+    __slots__ = ("_api", "_born", "_http", "_lock")
+
+    def __init__(self, http: httpx.Client | None, **options: Any) -> None:
+        super().__init__(owns_http=http is None, **options)
+        self._http = http if http is not None else httpx.Client(**self._httpx_options())
+        install_hooks(self._http)
+        self._api = self._generated(self._http)
+        self._born = _pool.generation
+        self._lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """The httpx client of this process."""
+        self.api()
+        return self._http
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
+    def api(self) -> Any:
+        """The generated client to call in this process."""
+        if self._born == _pool.generation:
+            return self._api
+        return self._after_fork()
+
+    def _after_fork(self) -> Any:
+        with self._lock:
+            if self._born != _pool.generation:
+                if not self.owns_http:
+                    _pool.check_foreign_pool(self._http, self._born, None)
+                elif not self._http.is_closed:
+                    _pool.leave_alone(self._http)  # the parent's sockets: never ours to close
+                    self._http = httpx.Client(**self._httpx_options())
+                    install_hooks(self._http)
+                    self._api = self._generated(self._http)
+                self._born = _pool.generation
+            return self._api
+
+    def close(self) -> None:
+        if self.owns_http:
+            self._http.close()
+
+
+class _HttpxRoute:
+    """An httpx.AsyncClient sending the generated requests (the caller's, or the SDK's own
+    under trio or without aiohttp)."""
+
+    __slots__ = ("api", "http", "keeper")
+
+    def __init__(self, http: httpx.AsyncClient, api: Any) -> None:
+        self.http = http
+        self.api = api
+        self.keeper: object = None
+
+    async def send(self, endpoint: Any, body: Any, key: str, cid: str, call: _Call) -> Any:
+        try:
+            return await endpoint.asyncio(
+                client=self.api, body=body, idempotency_key=key, x_correlation_id=cid
+            )
+        except BaseException:  # cancellation included: that is when httpcore leaks a slot
+            await _pool.repair_httpcore_pool(self.http)
+            raise
+
+    @property
+    def closed(self) -> bool:
+        return self.http.is_closed
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def leave(self) -> None:
+        _pool.leave_alone((self.http, self.keeper))
+
+
+class AsyncConnection(Connection):
+    """The async facade's pools: one per process and running event loop (aiohttp under
+    asyncio when installed, else httpx), or the caller's `http_client`."""
+
+    use_aiohttp: ClassVar[bool] = True
+    """Whether the SDK's own pool under asyncio is aiohttp's when aiohttp is installed
+    (the tests turn it off to run the SDK's httpx pool under asyncio too)."""
+
+    __slots__ = ("_born", "_closed", "_loop", "_route", "_routes", "_user")
+
+    def __init__(self, http: httpx.AsyncClient | None, **options: Any) -> None:
+        super().__init__(owns_http=http is None, **options)
+        self._user: _HttpxRoute | None = None
+        if http is not None:
+            install_hooks(http)
+            self._user = _HttpxRoute(http, self._generated(http))
+        self._routes: dict[object, Any] = {}
+        self._loop: object = None  # the loop of the last call, and its route
+        self._route: Any = None
+        self._born = _pool.generation
+        self._closed = False
+
+    @property
+    def http(self) -> httpx.AsyncClient | None:
+        """The caller's httpx client, else the SDK's httpx client of the current loop (None
+        outside a loop, or when the SDK's pool there is aiohttp's)."""
+        if self._user is not None:
+            return self._user.http
+        try:
+            route = self._routes.get(_pool.running_loop())
+        except RuntimeError:
+            return None
+        return route.http if isinstance(route, _HttpxRoute) else None
+
+    @property
+    def closed(self) -> bool:
+        if self._user is not None:
+            return self._user.closed
+        return self._closed
+
+    async def send(self, endpoint: Any, body: Any, key: str, cid: str, call: _Call) -> Any:
+        """One try of `endpoint` on this loop's pool: the generated `Response`."""
+        loop = _pool.running_loop()
+        route = self._route
+        if loop is not self._loop or self._born != _pool.generation or route is None:
+            route = await self._switch(loop)
+        return await route.send(endpoint, body, key, cid, call)
+
+    async def _switch(self, loop: object) -> Any:
+        """The route of a loop (or process) other than the last call's."""
+        if self._user is not None:
+            _pool.check_foreign_pool(self._user.http, self._born, self._loop)
+            self._born, self._loop, self._route = _pool.generation, loop, self._user
+            return self._user
+        if self._born != _pool.generation:  # forked: the parent's pools are not ours
+            for old in self._routes.values():
+                old.leave()
+            self._routes.clear()
+            self._born = _pool.generation
+        route = self._routes.get(loop)
+        if route is None:
+            for other, old in list(self._routes.items()):
+                if _pool.loop_closed(other):  # closed without running its async generators
+                    old.leave()
+                    del self._routes[other]
+            route = self._routes[loop] = self._new_route(loop)
+            route.keeper = await _pool.keep_until_loop_ends(functools.partial(self._drop, loop))
+        self._loop, self._route = loop, route
+        return route
+
+    def _new_route(self, loop: object) -> Any:
+        import asyncio
+
+        if self.use_aiohttp and isinstance(loop, asyncio.AbstractEventLoop):
+            try:
+                from synap._aiohttp import AiohttpRoute, proxy_applies
+            except ImportError:  # aiohttp is an extra
+                pass
+            else:
+                if not proxy_applies(self.base_url):
+                    from synap_api.client import Client
+
+                    return AiohttpRoute(
+                        api=Client(base_url=self.base_url),  # parses answers; sends nothing
+                        base_url=self.base_url,
+                        headers=self.headers,
+                        max_connections=self.max_connections,
+                        keepalive_expiry=_config.KEEPALIVE_EXPIRY,
+                        ssl_context=self.ssl or _tls.default_ssl_context(),
+                    )
+        http = httpx.AsyncClient(**self._httpx_options())
+        install_hooks(http)
+        return _HttpxRoute(http, self._generated(http))
+
+    async def _drop(self, loop: object) -> None:
+        """Close a loop's pool as the loop shuts down."""
+        route = self._routes.pop(loop, None)
+        if route is None:
+            return
+        if self._route is route:
+            self._loop = self._route = None
+        await route.aclose()
+
+    async def aclose(self) -> None:
+        if not self.owns_http:
+            return
+        self._closed = True
+        try:
+            route = self._routes.get(_pool.running_loop())
+        except RuntimeError:
+            return
+        if route is not None and self._born == _pool.generation:
+            await route.aclose()  # other loops' pools close as their loops end
+
+
+C = TypeVar("C", SyncConnection, AsyncConnection)
+
+
+class _Transport(Generic[C]):
     """Per-facade options over a shared `Connection`; the parts common to both loops."""
 
     __slots__ = ("conn", "policy", "timeout", "timeout_dict")
 
-    def __init__(self, conn: Connection, timeout: httpx.Timeout, max_retries: int) -> None:
-        self.conn = conn
+    def __init__(self, conn: C, timeout: httpx.Timeout, max_retries: int) -> None:
+        self.conn: C = conn
         self.timeout = timeout
         self.timeout_dict = timeout.as_dict()
         self.policy = _retry.RetryPolicy(max_retries=max_retries)
@@ -231,7 +453,7 @@ class _Transport:
         return f"<synap transport {self.conn.base_url} max_retries={self.policy.max_retries}>"
 
 
-class SyncTransport(_Transport):
+class SyncTransport(_Transport[SyncConnection]):
     """The blocking loop. Never starts an event loop."""
 
     __slots__ = ()
@@ -262,7 +484,7 @@ class SyncTransport(_Transport):
                 call.sent = False
                 try:
                     response = endpoint.sync(
-                        client=self.conn.api, body=body, idempotency_key=key, x_correlation_id=cid
+                        client=self.conn.api(), body=body, idempotency_key=key, x_correlation_id=cid
                     )
                 except Exception as exc:
                     outcome: Any = error_from_exception(
@@ -293,11 +515,10 @@ class SyncTransport(_Transport):
             _CALL.reset(token)
 
     def close(self) -> None:
-        if self.conn.owns_http:
-            self.conn.http.close()  # type: ignore[union-attr]
+        self.conn.close()
 
 
-class AsyncTransport(_Transport):
+class AsyncTransport(_Transport[AsyncConnection]):
     """The async loop: the blocking one with `await`."""
 
     __slots__ = ()
@@ -327,9 +548,7 @@ class AsyncTransport(_Transport):
                 call.response = None
                 call.sent = False
                 try:
-                    response = await endpoint.asyncio(
-                        client=self.conn.api, body=body, idempotency_key=key, x_correlation_id=cid
-                    )
+                    response = await self.conn.send(endpoint, body, key, cid, call)
                 except Exception as exc:
                     outcome: Any = error_from_exception(
                         exc,
@@ -359,5 +578,4 @@ class AsyncTransport(_Transport):
             _CALL.reset(token)
 
     async def aclose(self) -> None:
-        if self.conn.owns_http:
-            await self.conn.http.aclose()  # type: ignore[union-attr]
+        await self.conn.aclose()

@@ -20,12 +20,14 @@ import synap
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
-ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "3", "3b", "3c", "4", "4b", "5", "5b"]
-TARGETED = {"1", "2", "3", "3c", "4"}
+ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "2d", "2e", "2f", "2g", "3", "3b", "3c", "4", "4b",
+           "5", "5b"]  # fmt: skip
+TARGETED = {"1", "2", "2d", "2f", "3", "3c", "4"}
 TINY = [
     "--rounds", "1", "--calls", "5", "--async-calls", "16", "--in-flight", "4",
     "--overhead-calls", "10", "--backfill", "300", "--backfill-rounds", "1",
     "--rss-sizes", "200,500", "--import-runs", "1", "--ingest-batches", "2",
+    "--many-in-flight", "4,8", "--many-calls", "16",
 ]  # fmt: skip
 
 

@@ -16,7 +16,9 @@ import httpx
 import synap
 from synap.server import read_snapshot
 
-FACADES = ("sync", "async")
+FACADES = ("sync", "async", "aiohttp")
+"""`async`: AsyncSynap over a caller's httpx client (counting); `aiohttp`: AsyncSynap's own
+default pool (aiohttp), its tries counted by wrapping the route's `send`."""
 
 
 class Tally:
@@ -107,8 +109,13 @@ class Facade:
             )
         else:
             self._runner = asyncio.Runner()
+            self._http = None
+            if kind == "aiohttp":
+                self._count_aiohttp_tries(on_response)
 
             async def build() -> Any:
+                if kind == "aiohttp":
+                    return synap.AsyncSynap(api_key=api_key, base_url=url, **options)
                 self._http = httpx.AsyncClient(
                     transport=AsyncCountingTransport(self.tally, on_response)
                 )
@@ -117,6 +124,24 @@ class Facade:
                 )
 
             self.client = self._runner.run(build())
+
+    def _count_aiohttp_tries(self, on_response: OnResponse | None) -> None:
+        """Count each try on the aiohttp path (and run `on_response`) until `close()`."""
+        from synap._aiohttp import AiohttpRoute
+
+        original = AiohttpRoute.send
+        tally = self.tally
+
+        async def send(route: Any, endpoint: Any, body: Any, key: str, cid: str, call: Any) -> Any:
+            tally.sent()
+            result = await original(route, endpoint, body, key, cid, call)
+            tally.answered(call.response)
+            if on_response is not None:
+                on_response(httpx.Request("POST", endpoint.name.split()[1]), call.response)
+            return result
+
+        AiohttpRoute.send = send  # type: ignore[method-assign]
+        self._restore = lambda: setattr(AiohttpRoute, "send", original)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         resource, name = method.split(".")
@@ -133,10 +158,13 @@ class Facade:
 
         async def close() -> None:
             await self.client.aclose()
-            await self._http.aclose()
+            if self._http is not None:
+                await self._http.aclose()
 
         self._runner.run(close())
         self._runner.close()
+        if self.kind == "aiohttp":
+            self._restore()
 
     def __enter__(self) -> Facade:
         return self

@@ -375,8 +375,8 @@ def normalise_request(base_url: str, secrets: Sequence[str] = ()) -> Callable[[R
         if prefix and path.startswith(prefix + "/"):
             path = path[len(prefix) :]
         request.uri = urlunsplit((*urlsplit(HOST)[:2], path, parts.query, ""))
-        request.headers = {
-            name: value
+        request.headers = {  # names in lower case: as httpx writes them, whichever path sent
+            name.lower(): value
             for name, value in request.headers.items()
             if name.lower() in KEPT_REQUEST_HEADERS
         }
@@ -399,7 +399,7 @@ def normalise_response(secrets: Sequence[str] = ()) -> Callable[[dict[str, Any]]
                 continue
             if name.lower() == "content-length" and body is not None:
                 values = [str(len(body))]
-            headers[name] = [str(_scrub(v, secrets)) for v in values]
+            headers[name.lower()] = [str(_scrub(v, secrets)) for v in values]
         response["headers"] = headers
         return response
 

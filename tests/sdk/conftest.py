@@ -244,3 +244,29 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("memories.batch_create", ([{"document": "User: hi"}],), {}),
 ]
 CALL_IDS = ["record_message", "record_messages_batch", "batch_create"]
+
+
+# The async send paths: every behaviour a real socket shows is tested on each ----------------
+
+KINDS = ("sync", "async", "async-httpx", "async-own")
+"""`async`: AsyncSynap's default (aiohttp, installed by the dev extra); `async-httpx`: the
+SDK's own httpx pool (what trio, or an install without aiohttp, uses); `async-own`: a caller's
+`httpx.AsyncClient` passed as `http_client=`."""
+
+
+def async_synap(kind: str, **options: Any) -> synap.AsyncSynap:
+    """An AsyncSynap on the send path `kind` names (call inside the test's event loop)."""
+    if kind == "async-own":
+        options["http_client"] = httpx.AsyncClient()
+    return synap.AsyncSynap(**options)
+
+
+@pytest.fixture
+def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The `kind` parameter of the test, with the SDK's httpx pool chosen for `async-httpx`."""
+    from synap._transport import AsyncConnection
+
+    kind: str = request.param
+    if kind == "async-httpx":
+        monkeypatch.setattr(AsyncConnection, "use_aiohttp", False)
+    return kind

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 import synap
-from synap import _config
+from synap import _config, _pool
 from tests.sdk.conftest import BASE, KEY, Facade, record_args
 
 # The key -------------------------------------------------------------------------------
@@ -226,7 +226,6 @@ async def test_with_options_shares_the_connection_pool(facade: Facade) -> None:
 async def test_closing_closes_the_owned_client(facade: Facade, exit_by: str) -> None:
     cls = synap.AsyncSynap if facade.is_async else synap.Synap
     client = cls(api_key="k", base_url=BASE)
-    http = client._transport.conn.http
     copy = client.with_options(max_retries=0)
     if exit_by == "close":
         await facade.close(client)
@@ -237,7 +236,8 @@ async def test_closing_closes_the_owned_client(facade: Facade, exit_by: str) -> 
     else:
         with client as entered:
             assert entered is client
-    assert http.is_closed
+    assert client._transport.conn.closed
+    assert copy._transport.conn.closed
     with pytest.raises(synap.SynapError, match="closed"):
         await facade.call("conversation.record_message", client=copy, **record_args())
 
@@ -275,7 +275,7 @@ async def test_maximem_sdk_lifecycle() -> None:
     await sdk.initialize()
     await sdk.initialize()  # harmless twice
     await sdk.shutdown()
-    assert sdk._transport.conn.http.is_closed
+    assert sdk._transport.conn.closed
     with pytest.raises(synap.SynapError, match="shut down"):
         await sdk.initialize()
     async with synap.MaximemSynapSDK(api_key="synap_k", http_client=own) as entered:
@@ -338,6 +338,7 @@ async def test_the_key_is_in_no_repr_str_log_or_error(
     with pytest.raises(synap.AuthenticationError) as caught:
         await facade.call("memories.batch_create", [{"document": "x"}])
     error = caught.value
+    conn = client._transport.conn
     texts = [
         repr(client),
         str(client),
@@ -346,7 +347,8 @@ async def test_the_key_is_in_no_repr_str_log_or_error(
         repr(client.with_options(timeout=2)),
         repr(client._transport),
         repr(client._transport.conn),
-        repr(client._transport.conn.api),
+        repr(client._transport.conn),
+        repr(conn._user.api if facade.is_async else conn.api()),
         repr(client._transport.conn.http),
         repr(client._transport.conn.http.headers),
         str(error),
@@ -451,17 +453,36 @@ def test_clients_share_one_verifying_tls_context(kind: str) -> None:
 
     from synap import _tls
 
-    cls = synap.Synap if kind == "sync" else synap.AsyncSynap
-    first, second = (cls(api_key=KEY, base_url="https://synap.example") for _ in range(2))
-    contexts = [c._transport.conn.http._transport._pool._ssl_context for c in (first, second)]  # type: ignore[union-attr]
-    assert contexts[0] is contexts[1] is _tls.default_ssl_context()
+    def used(**kwargs: Any) -> list[ssl.SSLContext]:
+        """The TLS context of each pool a client opens (the async one: on each async path)."""
+        if kind == "sync":
+            client = synap.Synap(api_key=KEY, base_url="https://synap.example", **kwargs)
+            return [client._transport.conn.http._transport._pool._ssl_context]  # type: ignore[attr-defined]
+
+        async def pools() -> list[ssl.SSLContext]:
+            client = synap.AsyncSynap(api_key=KEY, base_url="https://synap.example", **kwargs)
+            conn = client._transport.conn
+            loop = _pool.running_loop()
+            aio = conn._new_route(loop)  # aiohttp's pool
+            type(conn).use_aiohttp = False
+            try:
+                own = conn._new_route(loop)  # the SDK's httpx pool
+            finally:
+                type(conn).use_aiohttp = True
+            contexts = [aio.session.connector._ssl, own.http._transport._pool._ssl_context]
+            await aio.aclose()
+            await own.aclose()
+            return contexts
+
+        return asyncio.run(pools())
+
+    contexts = used() + used()
+    assert all(c is _tls.default_ssl_context() for c in contexts)
     assert contexts[0].verify_mode == ssl.CERT_REQUIRED
     assert contexts[0].check_hostname
     own = ssl.create_default_context()
-    mine = cls(api_key=KEY, base_url="https://synap.example", verify=own)
-    assert mine._transport.conn.http._transport._pool._ssl_context is own  # type: ignore[union-attr]
-    off = cls(api_key=KEY, base_url="https://synap.example", verify=False)
-    assert off._transport.conn.http._transport._pool._ssl_context.verify_mode == ssl.CERT_NONE  # type: ignore[union-attr]
+    assert all(c is own for c in used(verify=own))
+    assert all(c.verify_mode == ssl.CERT_NONE for c in used(verify=False))
 
 
 def test_verify_is_checked_and_not_mixed_with_an_http_client() -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import synap
-from tests.sdk.conftest import CALL_IDS, CALLS, STATUSES, Facade, record_args
+from tests.sdk.conftest import CALL_IDS, CALLS, KINDS, STATUSES, Facade, async_synap, record_args
 
 
 @pytest.mark.parametrize(("status", "cls"), STATUSES)
@@ -228,17 +228,25 @@ def silent_server() -> Iterator[str]:
 
 
 async def record_on_real_transport(kind: str, **options: Any) -> None:
-    """One record_message through a client with its own (real) httpx transport."""
-    if kind == "async":
-        async with synap.AsyncSynap(api_key="synap_k", **options) as client:
+    """One record_message through a client on a real socket (send paths: see `KINDS`)."""
+    if kind != "sync":
+        client = async_synap(kind, api_key="synap_k", **options)
+        async with client:
             await client.conversation.record_message(**record_args())
+        if kind == "async-own":
+            await options_http(client).aclose()
     else:
         with synap.Synap(api_key="synap_k", **options) as blocking:
             blocking.conversation.record_message(**record_args())
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
-async def test_connection_refused_is_a_network_error(kind: str, sleeps: list[float]) -> None:
+def options_http(client: synap.AsyncSynap) -> Any:
+    return client._transport.conn.http
+
+
+@pytest.mark.parametrize("send_path", KINDS, indirect=True)
+async def test_connection_refused_is_a_network_error(send_path: str, sleeps: list[float]) -> None:
+    kind = send_path
     with pytest.raises(synap.NetworkError) as caught:
         await record_on_real_transport(
             kind, base_url=f"http://127.0.0.1:{unused_port()}", max_retries=1
@@ -248,8 +256,9 @@ async def test_connection_refused_is_a_network_error(kind: str, sleeps: list[flo
     assert len(sleeps) == 1  # retried once
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
-async def test_a_server_that_never_answers_is_a_timeout(kind: str, silent_server: str) -> None:
+@pytest.mark.parametrize("send_path", KINDS, indirect=True)
+async def test_a_server_that_never_answers_is_a_timeout(send_path: str, silent_server: str) -> None:
+    kind = send_path
     with pytest.raises(synap.NetworkTimeoutError) as caught:
         await record_on_real_transport(kind, base_url=silent_server, timeout=0.2, max_retries=1)
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)

@@ -10,17 +10,22 @@ from typing import Any
 import pytest
 
 import synap
+from synap._transport import AsyncConnection
 from synap.memories.models import CreateMemoryRequest
 from synap.server import FaultPlan, LocalServer
+from tests.sdk.conftest import KINDS, async_synap
 
 
 class Live:
     """A facade on the local server; `call` awaits only what needs awaiting."""
 
     def __init__(self, kind: str, server: LocalServer, **options: Any) -> None:
-        cls = synap.AsyncSynap if kind == "async" else synap.Synap
-        self.client: Any = cls(api_key=server.api_key, base_url=server.url, **options)
-        self.kind = kind
+        options.update(api_key=server.api_key, base_url=server.url)
+        self.client: Any = (
+            synap.Synap(**options) if kind == "sync" else async_synap(kind, **options)
+        )
+        self.kind = "sync" if kind == "sync" else "async"
+        self.own = options.get("http_client")
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         target: Any = self.client
@@ -31,10 +36,16 @@ class Live:
 
     async def close(self) -> None:
         await self.client.aclose() if self.kind == "async" else self.client.close()
+        if self.own is not None:
+            await self.own.aclose()
 
 
-@pytest.fixture(params=["sync", "async"])
-async def live(request: pytest.FixtureRequest, synap_server: LocalServer) -> AsyncIterator[Live]:
+@pytest.fixture(params=KINDS)
+async def live(
+    request: pytest.FixtureRequest, synap_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Live]:
+    if request.param == "async-httpx":
+        monkeypatch.setattr(AsyncConnection, "use_aiohttp", False)
     facade = Live(request.param, synap_server)
     yield facade
     await facade.close()
@@ -88,7 +99,9 @@ async def test_the_servers_errors_arrive_as_the_documented_classes(
     live: Live, synap_server: LocalServer
 ) -> None:
     wrong_key = Live(live.kind, synap_server)
-    wrong_key.client = type(live.client)(api_key="synap_wrong", base_url=synap_server.url)
+    wrong_key.client = type(live.client)(
+        api_key="synap_wrong", base_url=synap_server.url, http_client=live.own
+    )
     try:
         with pytest.raises(synap.SynapAuthError) as caught:
             await wrong_key.call("memories.batch_create", [{"document": "x"}])
