@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Mapping
 from os import PathLike
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -22,6 +23,9 @@ from synap.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from synap.server.faults import FaultInjector, FaultPlan
 from synap.server.operations import Tenancy
 from synap.server.store import Store
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def generate_api_key() -> str:
@@ -51,6 +55,7 @@ class LocalServer:
         client = synap.Synap(api_key=server.api_key, base_url=server.url)
         ...
         server.restart()                   # same database (and port, when it is still free)
+        server.reset()                     # empty again, under a new key (one per test)
     ```
 
     Arguments:
@@ -93,6 +98,7 @@ class LocalServer:
         self.port = port
         self.access_log = access_log
         self.store: Store | None = None
+        self._app: Starlette | None = None
         self._server: _Server | None = None
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -116,7 +122,7 @@ class LocalServer:
         if self._server is not None:
             raise RuntimeError("the server is already running")
         self.store = Store(self.db_path)
-        app = create_app(
+        self._app = app = create_app(
             self.store,
             api_keys=self.api_keys,
             tenancy=self.tenancy,
@@ -145,7 +151,7 @@ class LocalServer:
             self._socket.close()
         if self.store is not None:
             self.store.close()
-        self._server = self._socket = self._thread = None
+        self._server = self._socket = self._thread = self._app = None
         self.store = None
 
     def start(self, timeout: float = 10.0) -> LocalServer:
@@ -180,6 +186,28 @@ class LocalServer:
         except OSError:
             self.port = 0
             self.start()
+
+    def reset(self, api_keys: Mapping[str, str | None] | None = None) -> None:
+        """Empty the database and accept only `api_keys` from now on (None: one new key).
+
+        Conversations, messages, documents and idempotency keys are deleted in one
+        transaction (a millisecond, where a new server costs a hundred and fifty); the old
+        keys stop working at once, and a request admitted under one that is still in flight
+        gets 401 instead of writing. The pytest fixtures run one server per worker and reset
+        it before each test. Fault counters are kept.
+        """
+        keys: dict[str, str | None] = dict(api_keys) if api_keys else {generate_api_key(): None}
+        if self.store is None:  # stopped: empty the file; the keys apply from the next start
+            if self.db_path.exists():
+                store = Store(self.db_path)
+                store.clear()
+                store.close()
+        else:
+            epoch = self.store.clear()
+            if self._app is not None:
+                self._app.state.api_keys.replace(keys, epoch)
+        self.api_keys = keys
+        self.api_key = next(iter(keys))
 
     def run_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
         """Serve in this (main) thread until SIGINT or SIGTERM; `on_ready` runs once bound."""
