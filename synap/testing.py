@@ -205,12 +205,14 @@ def async_synap_client(request: pytest.FixtureRequest) -> synap.AsyncSynap:
 
     Mark the test `@pytest.mark.anyio` or `@pytest.mark.asyncio` (pytest-asyncio's auto mode
     needs no mark)."""
-    if "anyio_backend" in request.fixturenames:
+    # pytest-asyncio first: when it claims a test (its auto mode claims anyio's too), it is
+    # the one that runs it, whatever other marks the test has.
+    scope = _asyncio_loop_scope(request.node) if isinstance(request.node, pytest.Item) else None
+    if scope is not None:
+        name = f"_synap_async_client_asyncio_{scope}"
+    elif "anyio_backend" in request.fixturenames:
         name = "_synap_async_client_anyio"
     else:
-        scope = _asyncio_loop_scope(request.node) if isinstance(request.node, pytest.Item) else None
-        if scope is None:
-            pytest.fail(NO_RUNNER, pytrace=False)
-        name = f"_synap_async_client_asyncio_{scope}"
+        pytest.fail(NO_RUNNER, pytrace=False)
     client: synap.AsyncSynap = request.getfixturevalue(name)
     return client

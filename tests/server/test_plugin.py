@@ -209,8 +209,8 @@ def seen(server, test):
 @pytest.mark.parametrize("n", range(12))
 def test_blocking(synap_client, synap_server, n):
     result = synap_client.conversation.record_message(
-        conversation_id=CONVERSATION, role="user", content=f"turn {n}", user_id="u", customer_id="c",
-        idempotency_key="one-key-for-all",
+        conversation_id=CONVERSATION, role="user", content=f"turn {n}",
+        user_id="u", customer_id="c", idempotency_key="one-key-for-all",
     )
     assert result["conversation_message_count"] == 1
     assert synap_server.store.counts()["messages"] == 1
