@@ -66,7 +66,8 @@ def _connect(
             base_url=url,
             timeout=resolved_timeout,
             headers={"User-Agent": _USER_AGENT},
-            verify=_tls.ssl_context(verify),  # shared: no CA bundle loaded per client
+            # Shared: no CA bundle loaded per client, none at all for a plain-http base URL.
+            verify=_tls.ssl_context(verify, https=url.startswith("https://")),
         )
     else:
         http = http_client
