@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 USER_CONFIG = """
 [pytest]
 asyncio_default_fixture_loop_scope = function
@@ -274,6 +276,7 @@ def test_without_the_extra_the_fixtures_say_what_to_install(tmp_path: Path) -> N
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.slow
 def test_under_xdist_each_worker_has_its_own_server_and_every_test_an_empty_one(
     tmp_path: Path,
 ) -> None:

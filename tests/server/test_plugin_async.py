@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow  # each test runs pytest in a subprocess (a few seconds)
+
 # Warnings that mean a client was left open or closed in the wrong loop fail the run.
 STRICT_WARNINGS = (
     "-W",
