@@ -127,10 +127,22 @@ async def test_records(async_synap_client, n):
 # The harness's own conftest: times the run loop only (every test's setup, call and teardown),
 # leaving out what both suites pay alike (the interpreter, loading plugins, collection).
 _TIMER = """
+import json
 import os
 import time
 
 import pytest
+
+TESTS = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        TESTS.append(time.perf_counter() - start)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -139,8 +151,9 @@ def pytest_runtestloop(session):
     try:
         return (yield)
     finally:
+        loop = time.perf_counter() - start
         with open(os.environ["SYNAP_BENCH_LOOP_FILE"], "w") as out:
-            out.write(repr(time.perf_counter() - start))
+            json.dump({"loop": loop, "tests": TESTS}, out)
 """
 
 SUITES = {
@@ -152,9 +165,10 @@ SUITES = {
 
 
 def fixture_samples(tests: int, runs: int) -> dict[str, list[float]]:
-    """`{"<suite>.ms_per_test": [...]}`: the wall time of pytest's run loop over `tests` tests
-    (the one server's start included) divided by `tests`, one sample per run, the suites
-    alternating (ABCD, then DCBA, ...)."""
+    """Per suite and run, the suites alternating (ABCD, then DCBA, ...):
+    `<suite>.ms_per_test`: the wall time of pytest's run loop over `tests` tests (the one
+    server's start included) divided by `tests`; `<suite>.median_ms`: the median test (setup,
+    call, teardown); `<suite>.first_ms`: the first test (where the server starts)."""
     env = _env()
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="synap-bench-fixtures-") as tmp:
@@ -171,7 +185,7 @@ def fixture_samples(tests: int, runs: int) -> dict[str, list[float]]:
         loop_file = Path(tmp) / "loop_seconds"
         env["SYNAP_BENCH_LOOP_FILE"] = str(loop_file)
 
-        def run(name: str) -> float:
+        def run(name: str) -> dict[str, float]:
             folder = folders[name]
             done = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -180,12 +194,19 @@ def fixture_samples(tests: int, runs: int) -> dict[str, list[float]]:
             )  # fmt: skip
             if done.returncode != 0 or f"{tests} passed" not in done.stdout:
                 raise RuntimeError(f"the {name} suite failed:\n{done.stdout[-2000:]}")
-            return float(loop_file.read_text()) * 1e3 / tests
+            timed = json.loads(loop_file.read_text())
+            durations = sorted(timed["tests"])
+            return {
+                "ms_per_test": timed["loop"] * 1e3 / tests,
+                "median_ms": durations[len(durations) // 2] * 1e3,
+                "first_ms": timed["tests"][0] * 1e3,
+            }
 
         names = list(SUITES)
         for name in names:  # warm-up
             run(name)
         for r in range(runs):
             for name in names if r % 2 == 0 else reversed(names):
-                samples.setdefault(f"{name}.ms_per_test", []).append(run(name))
+                for measure, value in run(name).items():
+                    samples.setdefault(f"{name}.{measure}", []).append(value)
     return samples
