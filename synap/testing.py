@@ -34,6 +34,7 @@ unaffected.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,15 +77,25 @@ class _Servers:
         self._servers: dict[tuple[Any, ...], LocalServer] = {}
 
     def get(self, options: dict[str, Any]) -> LocalServer:
-        settings = {k: v for k, v in options.items() if k != "api_keys"}
+        local_server = _local_server_class()
+        defaults = inspect.signature(local_server).parameters
+        # Options spelled out at their default value select the default server.
+        settings = {
+            k: v
+            for k, v in options.items()
+            if k != "api_keys" and not (k in defaults and v == defaults[k].default)
+        }
         key = tuple(sorted(settings.items()))
         server = self._servers.get(key)
         if server is None:
-            local_server = _local_server_class()
             server = local_server(self._folder() / "synap.db", **settings)
             self._servers[key] = server
         if not server.running:  # first use, or a test stopped it
-            server.start()
+            try:
+                server.start()
+            except OSError:  # its old port was taken meanwhile
+                server.port = 0
+                server.start()
         return server
 
     def close(self) -> None:

@@ -124,14 +124,21 @@ def test_a_b2c_test_is_isolated_too(synap_client, synap_server):
 
 def test_the_default_server_is_still_b2b(synap_client, synap_server):
     assert synap_server.tenancy == "b2b"
+    SEEN.append((synap_server.url, synap_server.api_key, synap_server.db_path))
     with pytest.raises(synap.InvalidInputError):  # B2B: customer_id is required
         synap_client.conversation.record_message(
             conversation_id=CONVERSATION, role="user", content="hi", user_id="u1"
         )
 
 
+@pytest.mark.synap_server(tenancy="b2b")
+def test_options_at_their_default_share_the_default_server(synap_server):
+    assert synap_server.url == SEEN[-1][0]
+
+
 @pytest.mark.synap_server(api_keys={"synap_mine": None, "synap_acme": "customer_acme"})
 def test_marker_keys(synap_client, synap_server):
+    assert synap_server.url == SEEN[-1][0]  # keys alone do not need another server
     assert synap_server.api_key == "synap_mine"
     assert synap_server.api_keys == {"synap_mine": None, "synap_acme": "customer_acme"}
     assert synap_client.memories.batch_create([{"document": "x"}]).succeeded == 1
@@ -262,7 +269,7 @@ def test_the_fixtures_serve_a_users_tests_each_with_an_empty_synap(tmp_path: Pat
     (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
     result = _pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "15 passed" in result.stdout
+    assert "16 passed" in result.stdout
 
 
 def test_without_the_extra_the_fixtures_say_what_to_install(tmp_path: Path) -> None:
