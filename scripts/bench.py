@@ -904,7 +904,7 @@ def bench_startup(runs: int, fixture_tests: int, fixture_runs: int) -> list[Row]
     ):
         row = compare(
             id,
-            f"{ours}: cost per test beyond a plain test (mean)",
+            f"{ours}, per test beyond a plain one",
             "ms",
             tests,
             f"{raw}.ms_per_test",
