@@ -141,18 +141,18 @@ class LocalServer:
         if self._server is not None:
             raise RuntimeError("the server is already running")
         self.store = Store(self.db_path)
-        self._app = app = create_app(
-            self.store,
-            api_keys=self.api_keys,
-            tenancy=self.tenancy,
-            max_body_bytes=self.max_body_bytes,
-            faults=self.faults,
-        )
         try:
+            self._app = app = create_app(
+                self.store,
+                api_keys=self.api_keys,
+                tenancy=self.tenancy,
+                max_body_bytes=self.max_body_bytes,
+                faults=self.faults,
+            )
             self._socket = _bind(self.host, self.port)
-        except OSError:
+        except (OSError, ValueError):  # taken port, or bad settings (tenancy, limits, keys)
             self.store.close()
-            self.store = None
+            self.store = self._app = None
             raise
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(
