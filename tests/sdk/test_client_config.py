@@ -474,6 +474,7 @@ def test_verify_is_checked_and_not_mixed_with_an_http_client() -> None:
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) -> None:
+    import os
     import ssl
     import subprocess
     import sys
@@ -488,7 +489,14 @@ def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) ->
         "assert _tls._context is None, 'the CA bundle was loaded'\n"
         "assert context is _tls.trust_nothing_context()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    # With a proxy in the environment httpx may speak TLS to it: the real context then.
+    proxied = code.replace("assert _tls._context is None, 'the CA bundle was loaded'\n", "")
+    proxied = proxied.replace("_tls.trust_nothing_context()", "_tls.default_ssl_context()")
+    env["HTTPS_PROXY"] = "https://proxy.invalid:3128"
+    done = subprocess.run([sys.executable, "-c", proxied], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     # That context still verifies (were it ever used) and trusts no certificate at all.
     from synap import _tls
