@@ -33,6 +33,13 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. 5b: the
    server's own work without HTTP (`Service.handle` in this process).
 
+8. Start-up and test cost (`scripts/bench_startup.py`): the first `Synap()` in a fresh
+   interpreter (8) and the median of the next ones (8a, target <= 2 ms) vs `httpx.Client()`;
+   8b, 8c the same for `AsyncSynap()` vs `httpx.AsyncClient()`. 8d: what the pytest fixtures
+   cost a test (target <= 15 ms): pytest in a subprocess runs N generated tests that each
+   record one message through `synap_client` vs N tests that do nothing, wall time over N;
+   8e: the same with `async_synap_client` vs plain `@pytest.mark.asyncio` tests.
+
 The table shows medians and the ratio ours / raw; `--json PATH` writes the same with every
 sample. Timing is never asserted; `--strict` exits 1 when a target is missed. Standard
 library plus the project's own dependencies (and its `server` extra, for row 5's breakdown).
@@ -78,6 +85,9 @@ QUICK = {
     "import_runs": 7,
     "ingest_batches": 20,
     "overhead_calls": 500,
+    "startup_runs": 3,
+    "fixture_tests": 200,
+    "fixture_runs": 1,
 }
 FULL = {
     "rounds": 9,
@@ -90,6 +100,9 @@ FULL = {
     "import_runs": 21,
     "ingest_batches": 50,
     "overhead_calls": 2000,
+    "startup_runs": 9,
+    "fixture_tests": 200,
+    "fixture_runs": 3,
 }
 
 
@@ -892,6 +905,56 @@ def _service_contender(
     return run
 
 
+# -- 8. client start-up and the pytest fixtures' cost per test -------------------------------
+
+
+def bench_startup(runs: int, fixture_tests: int, fixture_runs: int) -> list[Row]:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_startup as startup
+
+    clients = startup.client_samples(runs)
+    rows = []
+    for ids, raw, ours in (
+        (("8", "8a"), "httpx.Client()", "synap.Synap()"),
+        (("8b", "8c"), "httpx.AsyncClient()", "synap.AsyncSynap()"),
+    ):
+        first = compare(ids[0], f"{ours}: the first in a process", "ms", clients,
+                        f"{raw}.first_ms", f"{ours}.first_ms", raw_label=f"the first {raw}",
+                        ours_label=f"the first {ours} (after import)")  # fmt: skip
+        later = compare(ids[1], f"  {ours}: the next ones", "ms", clients, f"{raw}.next_ms",
+                        f"{ours}.next_ms", raw_label=f"the next {raw} (median of 200)",
+                        ours_label=f"the next {ours} (median of 200)")  # fmt: skip
+        later.target = "<= 2 ms"
+        later.met = later.ours is not None and later.ours <= 2.0
+        rows += [first, later]
+    tests = startup.fixture_samples(fixture_tests, fixture_runs)
+    for id, raw, ours in (
+        ("8d", "plain", "synap_client"),
+        ("8e", "async_plain", "async_synap_client"),
+    ):
+        row = compare(
+            id,
+            f"{ours}, per test beyond a plain one",
+            "ms",
+            tests,
+            f"{raw}.ms_per_test",
+            f"{ours}.ms_per_test",
+            raw_label=f"{fixture_tests} {raw.replace('_', ' ')} tests, ms per test",
+            ours_label=f"{fixture_tests} tests each recording one message via {ours}",
+        )
+        assert row.raw is not None
+        assert row.ours is not None
+        row.extra["added_ms"] = row.ours - row.raw
+        # The steady state (the median test) and the one-time start (the first test).
+        for measure in ("median_ms", "first_ms"):
+            row.extra[f"{measure}_plain"] = median(tests[f"{raw}.{measure}"])
+            row.extra[f"{measure}_synap"] = median(tests[f"{ours}.{measure}"])
+        row.target = "<= +15 ms"
+        row.met = row.extra["added_ms"] <= 15.0
+        rows.append(row)
+    return rows
+
+
 # -- the run ---------------------------------------------------------------------------------
 
 
@@ -949,6 +1012,8 @@ def table(rows: list[Row], info: dict[str, Any]) -> str:
     for row in rows:
         if "growth_mb" in row.extra:
             ratio = f"{row.extra['growth_mb']:+.1f} MB"
+        elif "added_ms" in row.extra:
+            ratio = f"{row.extra['added_ms']:+.1f} ms"
         elif "added_us" in row.extra:
             ratio = f"{row.extra['added_us']:+.0f} us"
         else:
@@ -969,7 +1034,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--only", default="1,2,2d,3,4,5",
+    p.add_argument("--only", default="1,2,2d,3,4,5,8",
                    help="rows to run, e.g. 1,2 (default: all; 2d: rows 2d-2g)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
@@ -986,6 +1051,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--import-runs", type=int, help="fresh interpreters per import, row 4")
     p.add_argument("--ingest-batches", type=int, help="100-message batches per round, row 5")
     p.add_argument("--overhead-calls", type=int, help="calls per round, rows 1c and 2c")
+    p.add_argument("--startup-runs", type=int, help="fresh interpreters per client, row 8")
+    p.add_argument("--fixture-tests", type=int, help="tests per generated pytest run, row 8")
+    p.add_argument("--fixture-runs", type=int, help="interleaved pytest runs per suite, row 8")
     # The RSS child (run by this script in a fresh interpreter).
     p.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
@@ -1049,6 +1117,9 @@ def main(argv: list[str] | None = None) -> int:
         if "5" in only:
             step("5. server ingest")
             rows += bench_ingest(workdir, args.ingest_batches, args.concurrency, args.rounds)
+        if "8" in only:
+            step("8. client start-up, fixture cost per test")
+            rows += bench_startup(args.startup_runs, args.fixture_tests, args.fixture_runs)
     rows.sort(key=lambda row: row.id)
     with contextlib.suppress(OSError):
         info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

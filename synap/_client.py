@@ -76,8 +76,12 @@ def _connect(
         "instance_id": instance,
         "timeout": resolved_timeout,
         "max_connections": pool_size,
-        # shared: no CA bundle loaded per client
-        "ssl_context": _tls.ssl_context(verify) if http_client is None else None,
+        # Shared: no CA bundle loaded per client, none at all for a plain-http base URL.
+        "ssl_context": (
+            _tls.ssl_context(verify, https=url.startswith("https://"))
+            if http_client is None
+            else None
+        ),
     }
     return options, resolved_timeout
 

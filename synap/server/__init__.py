@@ -3,7 +3,7 @@
 Needs the `server` extra (`pip install 'synap[server]'`). Public names:
 
 - `LocalServer`: the server in a background thread (a context manager): `.url`, `.api_key`,
-  `.db_path`, `.store`, `.stop()`, `.restart()`, `.fault_counts()`.
+  `.db_path`, `.store`, `.stop()`, `.restart()`, `.reset()`, `.fault_counts()`.
 - `LocalServerProcess`: the same as a child process (`python -m synap serve`), with
   `.kill()` (SIGKILL) for crash tests.
 - `create_app(store, api_keys=..., tenancy=..., max_body_bytes=..., faults=...)`: the ASGI app.

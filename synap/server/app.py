@@ -23,7 +23,7 @@ from starlette.routing import Route
 from synap.server.faults import FaultInjector, FaultMiddleware, FaultPlan
 from synap.server.operations import ApiError, Caller, Reply, Service, Tenancy, dumps
 from synap.server.schema import SpecValidator
-from synap.server.store import Store
+from synap.server.store import StaleRequest, Store, run_admitted
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Bodies past this many bytes are answered 413 (4 MiB: 100 large documents fit)."""
@@ -47,6 +47,51 @@ def key_scope(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
+class ApiKeys:
+    """The keys an app accepts, each with the customer it is bound to (None: any).
+
+    `replace()` swaps the whole table at once (`LocalServer.reset` gives each test its own
+    key): a request is judged against the table it found, and carries that table's store
+    epoch, so a request admitted under an old key cannot write after the store was cleared.
+    """
+
+    def __init__(self, api_keys: Mapping[str, str | None], epoch: int = 0) -> None:
+        self._table = self._build(api_keys, epoch)
+
+    @staticmethod
+    def _build(
+        api_keys: Mapping[str, str | None], epoch: int
+    ) -> tuple[list[tuple[bytes, Caller]], int]:
+        if not api_keys:
+            raise ValueError("the server needs at least one API key")
+        # Bytes once, up front: compare_digest wants bytes for non-ASCII input.
+        keys = [
+            (key.encode("utf-8"), Caller(key_scope(key), customer))
+            for key, customer in api_keys.items()
+        ]
+        return keys, epoch
+
+    def replace(self, api_keys: Mapping[str, str | None], epoch: int) -> None:
+        """Accept only `api_keys` from now on, for requests admitted into store `epoch`."""
+        self._table = self._build(api_keys, epoch)
+
+    def authenticate(self, authorization: str) -> tuple[Caller, int]:
+        """The caller an `Authorization` header names and the epoch it is admitted in; 401
+        (`ApiError`) for a missing, malformed or unknown key."""
+        keys, epoch = self._table  # one read: a concurrent replace() is seen whole or not
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "Not authenticated", {"WWW-Authenticate": "Bearer"})
+        presented = token.strip().encode("utf-8", "surrogateescape")
+        found = None
+        for key, caller in keys:  # no early exit: every key is compared
+            if hmac.compare_digest(presented, key):
+                found = caller
+        if found is None:
+            raise ApiError(401, "Invalid API key", {"WWW-Authenticate": "Bearer"})
+        return found, epoch
+
+
 def create_app(
     store: Store,
     *,
@@ -61,32 +106,14 @@ def create_app(
     `api_keys` maps each accepted key to the customer it is bound to (None: any customer).
     `tenancy` is "b2b" (customer_id required on messages) or "b2c" (resolved from the user).
     `faults` turns fault injection on (see `synap.server.faults`); its `FaultInjector`
-    (counters included) is `app.state.faults`. `app.state.service` is the `Service`.
+    (counters included) is `app.state.faults`. `app.state.service` is the `Service`,
+    `app.state.api_keys` the `ApiKeys`.
     """
-    if not api_keys:
-        raise ValueError("the server needs at least one API key")
+    keys = ApiKeys(api_keys, store.epoch)
     if max_body_bytes < 1:
         raise ValueError("max_body_bytes must be positive")
     validator = validator or SpecValidator()
     service = Service(store, tenancy=tenancy, validator=validator)
-    # Bytes once, up front: compare_digest wants bytes for non-ASCII input.
-    keys = [
-        (key.encode("utf-8"), Caller(key_scope(key), customer))
-        for key, customer in api_keys.items()
-    ]
-
-    def authenticate(request: Request) -> Caller:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "Not authenticated", {"WWW-Authenticate": "Bearer"})
-        presented = token.strip().encode("utf-8", "surrogateescape")
-        found = None
-        for key, caller in keys:  # no early exit: every key is compared
-            if hmac.compare_digest(presented, key):
-                found = caller
-        if found is None:
-            raise ApiError(401, "Invalid API key", {"WWW-Authenticate": "Bearer"})
-        return found
 
     async def read_body(request: Request) -> bytes:
         length = request.headers.get("content-length", "")
@@ -106,17 +133,19 @@ def create_app(
             correlation = request.headers.get("x-correlation-id")
             echo = {"X-Correlation-ID": correlation} if correlation else {}
             try:
-                caller = authenticate(request)
+                caller, epoch = keys.authenticate(request.headers.get("authorization", ""))
                 header_errors = validator.header_errors(operation_id, request.headers)
                 if header_errors:
                     raise ApiError(422, header_errors)
                 body = _parse_json(await read_body(request), request.headers.get("content-type"))
                 idempotency_key = request.headers.get("idempotency-key")
                 reply = await run_in_threadpool(
-                    service.handle, operation_id, caller, body, idempotency_key
+                    run_admitted, epoch, service.handle, operation_id, caller, body, idempotency_key
                 )
             except ApiError as error:
                 reply = error.reply()
+            except StaleRequest:  # its key was retired (LocalServer.reset) while it waited
+                reply = ApiError(401, "Invalid API key", {"WWW-Authenticate": "Bearer"}).reply()
             except ClientDisconnect:
                 return Response(status_code=400)  # nobody is listening any more
             return Response(
@@ -138,6 +167,7 @@ def create_app(
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.service = service
+    app.state.api_keys = keys
     app.state.faults = None
     if faults is not None:
         injector = faults if isinstance(faults, FaultInjector) else FaultInjector(faults)
@@ -203,4 +233,11 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return Response(dumps({"detail": "Internal Server Error"}), 500, media_type="application/json")
 
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Reply", "create_app", "key_scope", "parse_api_keys"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ApiKeys",
+    "Reply",
+    "create_app",
+    "key_scope",
+    "parse_api_keys",
+]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Mapping
 from os import PathLike
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -22,6 +23,9 @@ from synap.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from synap.server.faults import FaultInjector, FaultPlan
 from synap.server.operations import Tenancy
 from synap.server.store import Store
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def generate_api_key() -> str:
@@ -42,6 +46,25 @@ class _Server(uvicorn.Server):
             counter = (counter + 1) % 864000
             await asyncio.sleep(0.01)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's own shutdown always sleeps 100 ms after asking connections to close, then
+        # polls every 100 ms; this one polls every 5 ms, to the same grace period. Requests in
+        # flight still finish (a dedicated test server is stopped after every test).
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()
+        deadline = time.monotonic() + (self.config.timeout_graceful_shutdown or 0)
+        while (state.connections or state.tasks) and not self.force_exit:
+            if time.monotonic() > deadline:
+                for task in state.tasks:
+                    task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+                break
+            await asyncio.sleep(0.005)
+
 
 class LocalServer:
     """The local Synap server on 127.0.0.1, an ephemeral port, backed by one SQLite file.
@@ -51,6 +74,7 @@ class LocalServer:
         client = synap.Synap(api_key=server.api_key, base_url=server.url)
         ...
         server.restart()                   # same database (and port, when it is still free)
+        server.reset()                     # empty again, under a new key (one per test)
     ```
 
     Arguments:
@@ -93,6 +117,7 @@ class LocalServer:
         self.port = port
         self.access_log = access_log
         self.store: Store | None = None
+        self._app: Starlette | None = None
         self._server: _Server | None = None
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -116,18 +141,18 @@ class LocalServer:
         if self._server is not None:
             raise RuntimeError("the server is already running")
         self.store = Store(self.db_path)
-        app = create_app(
-            self.store,
-            api_keys=self.api_keys,
-            tenancy=self.tenancy,
-            max_body_bytes=self.max_body_bytes,
-            faults=self.faults,
-        )
         try:
+            self._app = app = create_app(
+                self.store,
+                api_keys=self.api_keys,
+                tenancy=self.tenancy,
+                max_body_bytes=self.max_body_bytes,
+                faults=self.faults,
+            )
             self._socket = _bind(self.host, self.port)
-        except OSError:
+        except (OSError, ValueError):  # taken port, or bad settings (tenancy, limits, keys)
             self.store.close()
-            self.store = None
+            self.store = self._app = None
             raise
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(
@@ -145,7 +170,7 @@ class LocalServer:
             self._socket.close()
         if self.store is not None:
             self.store.close()
-        self._server = self._socket = self._thread = None
+        self._server = self._socket = self._thread = self._app = None
         self.store = None
 
     def start(self, timeout: float = 10.0) -> LocalServer:
@@ -180,6 +205,28 @@ class LocalServer:
         except OSError:
             self.port = 0
             self.start()
+
+    def reset(self, api_keys: Mapping[str, str | None] | None = None) -> None:
+        """Empty the database and accept only `api_keys` from now on (None: one new key).
+
+        Conversations, messages, documents and idempotency keys are deleted in one
+        transaction (a millisecond, where a new server costs a hundred and fifty); the old
+        keys stop working at once, and a request admitted under one that is still in flight
+        gets 401 instead of writing. The pytest fixtures run one server per worker and reset
+        it before each test. Fault counters are kept.
+        """
+        keys: dict[str, str | None] = dict(api_keys) if api_keys else {generate_api_key(): None}
+        if self.store is None:  # stopped: empty the file; the keys apply from the next start
+            if self.db_path.exists():
+                store = Store(self.db_path)
+                store.clear()
+                store.close()
+        else:
+            epoch = self.store.clear()
+            if self._app is not None:
+                self._app.state.api_keys.replace(keys, epoch)
+        self.api_keys = keys
+        self.api_key = next(iter(keys))
 
     def run_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
         """Serve in this (main) thread until SIGINT or SIGTERM; `on_ready` runs once bound."""

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from os import PathLike
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 SCHEMA_VERSION = 2
@@ -110,6 +111,12 @@ _SYNCHRONOUS = {
     "FULL": "PRAGMA synchronous = FULL",
     "EXTRA": "PRAGMA synchronous = EXTRA",
 }
+_CLEAR = (
+    "DELETE FROM messages",
+    "DELETE FROM conversations",
+    "DELETE FROM documents",
+    "DELETE FROM idempotency_keys",
+)
 _COUNTS = {
     "conversations": "SELECT count(*) FROM conversations",
     "messages": "SELECT count(*) FROM messages",
@@ -189,12 +196,34 @@ class Replay(NamedTuple):
     response: bytes
 
 
+T = TypeVar("T")
+
+# The epoch a request was admitted in (set by the HTTP layer around the request's work).
+_ADMITTED: ContextVar[int | None] = ContextVar("synap_store_epoch", default=None)
+
+
+class StaleRequest(Exception):
+    """A request admitted before `Store.clear()` tried to read or write after it."""
+
+
+def run_admitted(epoch: int, func: Callable[..., T], *args: Any) -> T:
+    """Call `func(*args)` as a request admitted in `epoch`: every transaction it opens raises
+    `StaleRequest` if the store was cleared since (so nothing of an earlier test lands in
+    the next one's empty store)."""
+    token = _ADMITTED.set(epoch)
+    try:
+        return func(*args)
+    finally:
+        _ADMITTED.reset(token)
+
+
 class Store:
     """The server's SQLite database.
 
     One writer connection behind a lock: every request's write is one `BEGIN IMMEDIATE`
     transaction (`with store.transaction() as tx: ...`), so concurrent requests are serialised
     and an idempotency key is checked and recorded atomically with the data it names.
+    `clear()` empties every table in one such transaction and starts a new `epoch`.
     """
 
     def __init__(self, path: str | PathLike[str], *, synchronous: str = "NORMAL") -> None:
@@ -212,6 +241,29 @@ class Store:
         if "extra" not in {row[1] for row in self._conn.execute(_DOCUMENT_COLUMNS)}:
             self._conn.execute(_ADD_DOCUMENT_EXTRA)
         self._conn.execute(_SET_SCHEMA_VERSION)
+        self._epoch = 0
+
+    @property
+    def epoch(self) -> int:
+        """How many times the store was cleared (see `clear` and `run_admitted`)."""
+        return self._epoch
+
+    def clear(self) -> int:
+        """Delete everything stored (conversations, messages, documents, idempotency keys) in
+        one transaction, and return the new epoch. Requests admitted before it (`run_admitted`)
+        can no longer touch the store. Sub-millisecond on a test's handful of rows, against a
+        new file and a new server for every test."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _CLEAR:
+                    self._conn.execute(statement)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            self._epoch += 1
+            return self._epoch
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL into the main file)."""
@@ -222,6 +274,9 @@ class Store:
     def transaction(self) -> Iterator[Transaction]:
         """One write transaction under the writer lock: committed on success, else rolled back."""
         with self._lock:
+            admitted = _ADMITTED.get()
+            if admitted is not None and admitted != self._epoch:
+                raise StaleRequest("the store was cleared after this request was admitted")
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._conn)

@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
 ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "2d", "2e", "2f", "2g", "3", "3b", "3c", "4", "4b",
            "5", "5b"]  # fmt: skip
-TARGETED = {"1", "2", "2d", "2f", "3", "3c", "4"}
+ROW_IDS += ["8", "8a", "8b", "8c", "8d", "8e"]
+TARGETED = {"1", "2", "2d", "2f", "3", "3c", "4", "8a", "8c", "8d", "8e"}
 TINY = [
     "--rounds", "1", "--calls", "5", "--async-calls", "16", "--in-flight", "4",
     "--overhead-calls", "10", "--backfill", "300", "--backfill-rounds", "1",
     "--rss-sizes", "200,500", "--import-runs", "1", "--ingest-batches", "2",
     "--many-in-flight", "4,8", "--many-calls", "16",
+    "--startup-runs", "1", "--fixture-tests", "3", "--fixture-runs", "1",
 ]  # fmt: skip
 
 
@@ -55,7 +57,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, A
         [sys.executable, str(BENCH), *TINY, "--json", str(out)],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         env=env,
         check=False,
     )
@@ -93,6 +95,10 @@ def test_the_json_has_the_same_rows_with_medians_and_samples(
     # Medians of the samples: one round here, so each median is its one sample (rounded).
     assert rows["1"]["samples"]["raw"] == [pytest.approx(rows["1"]["raw"], abs=1e-3)]
     assert rows["3"]["ratio"] == pytest.approx(rows["3"]["ours"] / rows["3"]["raw"])
+    # Fixture cost: what the synap suite took per test beyond the plain one.
+    for row_id in ("8d", "8e"):
+        added = rows[row_id]["ours"] - rows[row_id]["raw"]
+        assert rows[row_id]["extra"]["added_ms"] == pytest.approx(added)
     children = rows["3c"]["extra"]["children"]
     assert [c["messages"] for c in children] == [200, 500]
     assert all(c["succeeded"] == c["messages"] for c in children)

@@ -491,3 +491,44 @@ def test_verify_is_checked_and_not_mixed_with_an_http_client() -> None:
     assert info.value.field == "verify"
     with pytest.raises(synap.InvalidInputError, match="configure TLS on your http_client"):
         synap.Synap(api_key=KEY, base_url=BASE, verify=False, http_client=httpx.Client())
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) -> None:
+    import os
+    import ssl
+    import subprocess
+    import sys
+
+    # A fresh interpreter: the first client of a process to the local server builds no
+    # verifying context (the CA bundle is what makes a first client slow).
+    cls = "Synap" if kind == "sync" else "AsyncSynap"
+    code = (
+        "import synap\nfrom synap import _tls\n"
+        f"client = synap.{cls}(api_key='synap_x', base_url='http://127.0.0.1:9')\n"
+        "context = client._transport.conn.http._transport._pool._ssl_context\n"
+        "assert _tls._context is None, 'the CA bundle was loaded'\n"
+        "assert context is _tls.trust_nothing_context()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    # With a proxy in the environment httpx may speak TLS to it: the real context then.
+    proxied = code.replace("assert _tls._context is None, 'the CA bundle was loaded'\n", "")
+    proxied = proxied.replace("_tls.trust_nothing_context()", "_tls.default_ssl_context()")
+    env["HTTPS_PROXY"] = "https://proxy.invalid:3128"
+    done = subprocess.run([sys.executable, "-c", proxied], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    # That context still verifies (were it ever used) and trusts no certificate at all.
+    from synap import _tls
+
+    nothing = _tls.trust_nothing_context()
+    assert nothing.verify_mode == ssl.CERT_REQUIRED
+    assert nothing.check_hostname
+    assert nothing.cert_store_stats()["x509_ca"] == 0
+    # The caller's verify= still wins over it.
+    own = ssl.create_default_context()
+    client = (synap.Synap if kind == "sync" else synap.AsyncSynap)(
+        api_key=KEY, base_url="http://127.0.0.1:9", verify=own
+    )
+    assert client._transport.conn.http._transport._pool._ssl_context is own  # type: ignore[union-attr]
