@@ -506,7 +506,7 @@ def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) ->
     code = (
         "import synap\nfrom synap import _tls\n"
         f"client = synap.{cls}(api_key='synap_x', base_url='http://127.0.0.1:9')\n"
-        "context = client._transport.conn.http._transport._pool._ssl_context\n"
+        "context = client._transport.conn.ssl\n"  # what every pool of the client is built with
         "assert _tls._context is None, 'the CA bundle was loaded'\n"
         "assert context is _tls.trust_nothing_context()\n"
     )
@@ -531,4 +531,4 @@ def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) ->
     client = (synap.Synap if kind == "sync" else synap.AsyncSynap)(
         api_key=KEY, base_url="http://127.0.0.1:9", verify=own
     )
-    assert client._transport.conn.http._transport._pool._ssl_context is own  # type: ignore[union-attr]
+    assert client._transport.conn.ssl is own  # every pool of this client is built with it
