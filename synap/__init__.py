@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from synap import _version_source as _version
 from synap._errors import (
     AuthenticationError,
     ConflictError,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
         MemoryMode,
     )
 
-__version__ = "0.1.0"
+__version__: str = _version.read()
 
 __all__ = [
     "AsyncSynap",

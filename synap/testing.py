@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import synap
     from synap.server import LocalServer
 
-INSTALL_HINT = "the synap_server fixture needs the local server: pip install 'synap[server]'"
+INSTALL_HINT = "the synap_server fixture needs the local server: pip install 'synap-memory[server]'"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -175,7 +175,7 @@ def test_usage_errors_exit_2(
     assert main(["import", "messages", str(path), "--timezone", "Nowhere/Land", *conn(server)]) == 2
     ckpt = tmp_path / "docs.ckpt"
     ckpt.write_text(
-        '{"synap_bulk_checkpoint":1,"kind":"documents","job_id":"x","chunk_size":100}\n'
+        '{"synap_bulk_checkpoint":2,"kind":"documents","job_id":"x","chunk_size":100}\n'
     )
     assert main(["import", "messages", str(path), "--checkpoint", str(ckpt), *conn(server)]) == 2
     assert "documents job" in capsys.readouterr().err
