@@ -13,11 +13,13 @@ UNKNOWN = "0+unknown"
 
 
 def read() -> str:
+    import importlib
+
     try:
-        from synap._version import __version__
+        written = importlib.import_module("synap._version")  # absent until a build writes it
     except ImportError:
         return from_pyproject(Path(__file__).resolve().parents[1] / "pyproject.toml")
-    return str(__version__)
+    return str(written.__version__)
 
 
 def from_pyproject(path: Path) -> str:

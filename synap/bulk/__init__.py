@@ -28,6 +28,7 @@ from typing import Any
 from synap._errors import (
     AuthenticationError,
     InsufficientCreditsError,
+    NetworkError,
     NotFoundError,
     PayloadTooLargeError,
     SynapError,
@@ -112,6 +113,8 @@ def _messages_kind() -> Kind:
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
         split_errors=(PayloadTooLargeError,),
+        envelope_bytes=len(b'{"messages":[]}'),
+        unreachable_errors=(NetworkError,),
     )
 
 
@@ -127,6 +130,8 @@ def _documents_kind() -> Kind:
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
         split_errors=(PayloadTooLargeError,),
+        envelope_bytes=len(b'{"documents":[],"fail_fast":false}'),
+        unreachable_errors=(NetworkError,),
     )
 
 
@@ -141,6 +146,7 @@ def _job(
     on_result: ResultCallback | None,
     dry_run: bool,
     preserve_order: bool,
+    max_body_bytes: int | None,
 ) -> Job:
     return Job(
         kind,
@@ -151,7 +157,17 @@ def _job(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=_check_max_body_bytes(max_body_bytes),
     )
+
+
+def _check_max_body_bytes(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SynapValidationError(
+            f"max_body_bytes must be a positive int or None, not {value!r}",
+            field="max_body_bytes",
+        )
+    return value
 
 
 def record_messages(
@@ -166,6 +182,7 @@ def record_messages(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     preserve_order: bool = True,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """Record any number of messages through `conversation.record_messages_batch` (blocking).
 
@@ -181,15 +198,11 @@ def record_messages(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=max_body_bytes,
     )
-    return run_sync(
-        job,
-        messages,
-        lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key
-        ),
-        concurrency,
-    )
+    from synap.bulk._send import send_messages
+
+    return run_sync(job, messages, lambda chunk: send_messages(conversation, chunk), concurrency)
 
 
 async def arecord_messages(
@@ -204,6 +217,7 @@ async def arecord_messages(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     preserve_order: bool = True,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """The async twin of `record_messages` (`messages` may be an async iterable)."""
     job = _job(
@@ -216,14 +230,12 @@ async def arecord_messages(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=max_body_bytes,
     )
+    from synap.bulk._send import asend_messages
+
     return await run_async(
-        job,
-        messages,
-        lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key
-        ),
-        concurrency,
+        job, messages, lambda chunk: asend_messages(conversation, chunk), concurrency
     )
 
 
@@ -238,6 +250,7 @@ def bulk_create(
     total: int | None = None,
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """Ingest any number of documents through `memories.batch_create` (blocking).
 
@@ -253,6 +266,7 @@ def bulk_create(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=False,
+        max_body_bytes=max_body_bytes,
     )
     return run_sync(
         job,
@@ -275,6 +289,7 @@ async def abulk_create(
     total: int | None = None,
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """The async twin of `bulk_create` (`documents` may be an async iterable)."""
     job = _job(
@@ -287,6 +302,7 @@ async def abulk_create(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=False,
+        max_body_bytes=max_body_bytes,
     )
     return await run_async(
         job,

@@ -134,9 +134,7 @@ class Checkpoint:
                 "with the version that started it (a new checkpoint file starts it over)"
             )
         if version != FORMAT_VERSION:
-            raise CheckpointError(
-                f"{p} is not a synap bulk checkpoint (version {FORMAT_VERSION})"
-            )
+            raise CheckpointError(f"{p} is not a synap bulk checkpoint (version {FORMAT_VERSION})")
         if header.get("kind") != kind:
             raise CheckpointError(
                 f"{p} is the checkpoint of a {header.get('kind')} job, not of a {kind} job; "

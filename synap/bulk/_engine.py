@@ -126,6 +126,9 @@ class Kind:
     split_errors: tuple[type[BaseException], ...] = ()
     # Bytes a one-entry call adds around its entry (for the size check of one item).
     envelope_bytes: int = 0
+    # Errors that, before the server has answered any call, mean it cannot be reached at all
+    # (a wrong URL, no network): the job stops rather than fail every call alike.
+    unreachable_errors: tuple[type[BaseException], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,7 @@ class Job:
     _succeeded: int = field(init=False, default=0)
     _skipped: int = field(init=False, default=0)
     _calls: int = field(init=False, default=0)
+    _answered: bool = field(init=False, default=False)
     _failures: list[BulkFailure] = field(init=False, default_factory=list)
     # Ordering keys (conversations) with a turn not stored -> the first such turn.
     _gaps: dict[str, Gap] = field(init=False, default_factory=dict)
@@ -433,6 +437,7 @@ class Job:
     def complete(self, chunk: Chunk, response: Any, *, quiet: bool = False) -> None:
         """A call answered: checkpoint what it stored (durably, first), then tell the caller."""
         self._calls += 1
+        self._answered = True
         outcomes = self.kind.outcomes(response, len(chunk.items))
         stored = [p for p, (reason, _) in zip(chunk.positions, outcomes, strict=True) if not reason]
         if self._checkpoint is not None and stored:
@@ -443,7 +448,8 @@ class Job:
                 content = digest((p, entries[p]) for p in stored)
             self._checkpoint.record(chunk.index, stored, content)
         self._succeeded += len(stored)
-        for position, entry, (reason, _) in zip(chunk.positions, chunk.items, outcomes, strict=True):
+        judged = zip(chunk.positions, chunk.items, outcomes, strict=True)
+        for position, entry, (reason, _) in judged:
             if reason:
                 self._failures.append(BulkFailure(position, reason, "rejected"))
                 key = self.kind.ordering_key(entry) if self.preserve_order else None
@@ -471,7 +477,10 @@ class Job:
                 key = self.kind.ordering_key(entry)
                 if key is not None:
                     self._gap(key, Gap(position, why, error, transient=True))
-        if isinstance(error, self.kind.fatal_errors) and self.fatal is None:
+        if getattr(error, "status_code", None) is not None:
+            self._answered = True
+        unreachable = not self._answered and isinstance(error, self.kind.unreachable_errors)
+        if (unreachable or isinstance(error, self.kind.fatal_errors)) and self.fatal is None:
             self.fatal = error
         if not quiet:
             self._advance(len(chunk.positions))

@@ -1,9 +1,10 @@
 """Every code example of the vendor docs, run against the local server.
 
-The docs pages are kept verbatim in tests/examples/pages/ (from the vendor docs, ../shared/seeds/
-beside the repository when it is there); their examples are copied into tests/examples/seeds/
-as they are, except for the import line (`maximem_synap` -> `synap`), and
-`test_the_copies_are_the_docs_examples` checks that against the pages in every clone. Each example runs as the docs show it: top-level `await`
+The docs pages are kept verbatim in tests/examples/pages/ (from the vendor docs,
+../shared/seeds/ beside the repository where it is there); their examples are copied into
+tests/examples/seeds/ as they are, except for the import line (`maximem_synap` -> `synap`),
+and `test_the_copies_are_the_docs_examples` checks that against the pages in every clone.
+Each example runs as the docs show it: top-level `await`
 (compiled with `PyCF_ALLOW_TOP_LEVEL_AWAIT`, i.e. as the body of an async function), the
 docs' placeholder key `synap_your_key_here`, and `SYNAP_BASE_URL` pointing at a local server
 started with that key. The tests assert what each one printed and what the server stored.
