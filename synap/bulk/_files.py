@@ -327,13 +327,14 @@ def _text(data: bytes, suffix: str, encoding: str | None) -> str | InvalidItem:
                 f"the file is not {encoding} text (byte {exc.start}); pass the file's own "
                 "encoding with --encoding"
             )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" not in data:  # NUL is UTF-8 too, but no text file holds one
+        try:
+            return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             pass
     if DOCUMENT_TYPES.get(suffix) in _BINARY_TYPES or b"\x00" in data:

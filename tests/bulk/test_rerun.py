@@ -1,0 +1,151 @@
+"""Rerunning a bulk job stores nothing twice, with or without a checkpoint; a turn the server
+rejects holds back the later turns of its conversation, which a fixed rerun sends in order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synap.cli import main
+from synap.server import LocalServer, read_snapshot
+from tests.bulk._support import (
+    DROP,
+    FACADES,
+    Watch,
+    conversation_id,
+    messages,
+    run_bulk,
+    stored_contents,
+)
+
+
+@pytest.fixture(params=FACADES)
+def facade(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    with LocalServer(tmp_path / "synap.db") as running:
+        yield running
+
+
+def documents(count: int) -> list[dict[str, Any]]:
+    return [{"document": f"document {i}", "customer_id": "cust_1"} for i in range(count)]
+
+
+def test_a_plain_rerun_of_messages_stores_nothing_twice(facade: str, server: LocalServer) -> None:
+    first, again = Watch(), Watch()
+    a = run_bulk(facade, server, "messages", messages(450, per_conversation=90), watch=first)
+    b = run_bulk(facade, server, "messages", messages(450, per_conversation=90), watch=again)
+    assert (a.succeeded, b.succeeded) == (450, 450)
+    # No checkpoint: the second run's calls carry the same keys, and the server replays them.
+    assert sorted(c.idempotency_key for c in again.calls) == sorted(
+        c.idempotency_key for c in first.calls
+    )
+    assert len(stored_contents(server)) == 450
+    assert server.store is not None
+    assert server.store.counts()["messages"] == 450
+
+
+def test_a_plain_rerun_of_documents_stores_nothing_twice(
+    facade: str, server: LocalServer
+) -> None:
+    run_bulk(facade, server, "documents", documents(230))
+    again = run_bulk(facade, server, "documents", iter(documents(230)))
+    assert again.succeeded == 230
+    stored = read_snapshot(server.db_path)["documents"]
+    assert sorted(d["document"] for d in stored) == sorted(f"document {i}" for i in range(230))
+
+
+def test_equal_lines_are_separate_turns(facade: str, server: LocalServer) -> None:
+    cid = conversation_id(5)
+    same = {"conversation_id": cid, "role": "user", "content": "ok", "customer_id": "c"}
+    summary = run_bulk(facade, server, "messages", [dict(same) for _ in range(150)])
+    assert summary.succeeded == 150
+    assert stored_contents(server) == ["ok"] * 150
+    run_bulk(facade, server, "messages", [dict(same) for _ in range(150)])
+    assert stored_contents(server) == ["ok"] * 150  # and still nothing twice
+
+
+def test_a_run_with_and_a_run_without_checkpoint_are_the_same_job(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "job.ckpt"
+    run_bulk("sync", server, "messages", messages(300), checkpoint=checkpoint)
+    run_bulk("sync", server, "messages", messages(300))
+    run_bulk("async", server, "messages", messages(300), checkpoint=tmp_path / "other.ckpt")
+    assert stored_contents(server) == [f"message {i}" for i in range(300)]
+
+
+def test_a_rejected_turn_holds_back_its_conversation_until_fixed(
+    facade: str, server: LocalServer, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "job.ckpt"
+    # Conversation 1 is positions 150..299; its first 50 turns lack customer_id, which the B2B
+    # server rejects entry by entry (call 2, with conversation 0's last 50 turns, stored).
+    bad = {i: {"customer_id": DROP} for i in range(150, 200)}
+    first = run_bulk(
+        facade,
+        server,
+        "messages",
+        messages(450, per_conversation=150, bad=bad),
+        checkpoint=checkpoint,
+        chunk_size=100,
+    )
+    stages = {f.position: f.stage for f in first.failures}
+    assert stages == {
+        **{p: "rejected" for p in range(150, 200)},
+        # Turns 200..299 are valid, but storing them now would put them before 150..199.
+        **{p: "held" for p in range(200, 300)},
+    }
+    held = next(f for f in first.failures if f.stage == "held")
+    assert f"conversation {conversation_id(1)} (item 150) was rejected" in held.reason
+    assert first.succeeded == 300
+
+    # Fixed (customer_id given) and rerun on the checkpoint: conversation 1 arrives in order.
+    again = run_bulk(
+        facade,
+        server,
+        "messages",
+        messages(450, per_conversation=150),
+        checkpoint=checkpoint,
+    )
+    assert (again.succeeded, again.failed, again.skipped) == (450, 0, 300)
+    by_conversation = {
+        c["conversation_id"]: [m["content"] for m in c["messages"]]
+        for c in read_snapshot(server.db_path)["conversations"]
+    }
+    for n in range(3):
+        expected = [f"message {i}" for i in range(150 * n, 150 * (n + 1))]
+        assert by_conversation[conversation_id(n)] == expected
+
+
+def test_the_cli_rerun_stores_nothing_twice_with_or_without_checkpoint(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "chat.jsonl"
+    path.write_text(
+        "".join(json.dumps(m) + "\n" for m in messages(491, per_conversation=50)),
+        encoding="utf-8",
+    )
+    args = ["import", "messages", str(path), "--base-url", server.url, "--api-key", server.api_key]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert main([*args, "--checkpoint", str(tmp_path / "c.ckpt")]) == 0
+    assert main([*args, "--checkpoint", str(tmp_path / "c.ckpt")]) == 0
+    capsys.readouterr()
+    assert len(stored_contents(server)) == 491
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"note-{i:02d}.md").write_text(f"note {i}")
+    docs = ["import", "documents", str(folder), "--base-url", server.url]
+    assert main([*docs, "--api-key", server.api_key]) == 0
+    assert main([*docs, "--api-key", server.api_key]) == 0
+    assert len(read_snapshot(server.db_path)["documents"]) == 12
