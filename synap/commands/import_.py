@@ -299,6 +299,8 @@ def _print_summary(args: argparse.Namespace, summary: Any, source_map: Any) -> N
     for failure in summary.failures:
         name, line = source_map.locate(failure.position)
         reason = _ITEM.sub(lambda m: f"({where(int(m[1]))})", item_reason(failure.reason))
+        if "more than one call may carry" in reason:
+            reason += _split_hint(args, name, line)
         failures.append(
             {
                 "position": failure.position,
@@ -340,6 +342,17 @@ def _print_summary(args: argparse.Namespace, summary: Any, source_map: Any) -> N
         print(f"{span}: {f['stage']}: {f['reason']}")
     if failures and not summary.dry_run:
         print(_rerun_hint(args), file=sys.stderr)
+
+
+def _split_hint(args: argparse.Namespace, name: str, line: int | None) -> str:
+    """How to make an item that is too large for one call fit."""
+    if args.kind == "documents" and line is None:
+        part = max(args.max_body_bytes // 2, 1)
+        return (
+            f" (e.g. `split -C {part} '{name}' '{name}.part-'`, then import the parts), or "
+            "raise --max-body-bytes if your Synap takes larger bodies"
+        )
+    return ", or raise --max-body-bytes if your Synap takes larger bodies"
 
 
 def _runs(failures: list[dict[str, Any]]) -> Iterator[tuple[Any, Any, dict[str, Any]]]:

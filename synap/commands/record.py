@@ -74,5 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"synap record: {message}", file=sys.stderr)
+    from synap.commands._advice import plain
+
+    print(f"synap record: {plain(message)}", file=sys.stderr)
     return code
