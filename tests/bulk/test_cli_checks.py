@@ -92,8 +92,11 @@ def test_dry_run_and_real_run_agree_on_messages(
     dry = failed_lines(dry_out)
     assert dry == {"line 30": "invalid", "line 40": "invalid"}
     assert "role must be 'user' or 'assistant'" in dry_out
-    assert re.search(r"line 40: invalid: the message is 30,\d{3} bytes as JSON, more than one "
-                     r"call may carry \(20,000 bytes\): split it into smaller messages", dry_out)  # fmt: skip
+    too_large = (
+        r"line 40: invalid: the message is 30,\d{3} bytes as JSON, more than one call may "
+        r"carry \(20,000 bytes\): split it into smaller messages"
+    )
+    assert re.search(too_large, dry_out)
     assert "warning: 10 lines have no customer_id, which a B2B Synap requires" in dry_err
     assert "--customer-id" in dry_err
     assert stored_contents(server) == []
