@@ -223,9 +223,7 @@ def test_cli_messages_name_their_subject_and_the_cli_fix() -> None:
     assert plain("base_url must be an http(s) URL") == "--base-url must be an http(s) URL"
 
 
-def test_record_speaks_cli_too(
-    server: LocalServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_record_speaks_cli_too(server: LocalServer, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["record", "--user-id", "u", "--customer-id", "c", "--role", "user", *conn(server)]
     assert main([*base, "--conversation-id", "conv_1", "hello"]) == 2
     err = capsys.readouterr().err

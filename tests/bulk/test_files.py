@@ -162,14 +162,15 @@ def test_document_type_override(tmp_path: Path) -> None:
 
 def test_text_in_other_encodings_is_read_as_text(tmp_path: Path) -> None:
     (tmp_path / "a-latin1.txt").write_bytes("Café crème, naïve façade".encode("latin-1"))
-    (tmp_path / "b-cp1252.txt").write_bytes("\u201csmart quotes\u201d \u2013 \u20ac5".encode("cp1252"))
+    smart = "\u201csmart quotes\u201d \u2013 \u20ac5"  # curly quotes, an en dash, the euro
+    (tmp_path / "b-cp1252.txt").write_bytes(smart.encode("cp1252"))
     (tmp_path / "c-utf16.txt").write_text("Grüße aus Köln", encoding="utf-16")
     (tmp_path / "d-bom.txt").write_bytes("\ufeffwith a BOM".encode())
     (tmp_path / "e.bin").write_bytes(b"\x00\x01\x02binary\x00")
     docs = list(read_documents([tmp_path]))
     assert [d["document"] if isinstance(d, dict) else d.reason[:11] for d in docs] == [
         "Café crème, naïve façade",
-        "\u201csmart quotes\u201d \u2013 \u20ac5",
+        smart,
         "Grüße aus Köln",
         "with a BOM",
         "binary file",

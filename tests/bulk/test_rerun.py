@@ -52,9 +52,7 @@ def test_a_plain_rerun_of_messages_stores_nothing_twice(facade: str, server: Loc
     assert server.store.counts()["messages"] == 450
 
 
-def test_a_plain_rerun_of_documents_stores_nothing_twice(
-    facade: str, server: LocalServer
-) -> None:
+def test_a_plain_rerun_of_documents_stores_nothing_twice(facade: str, server: LocalServer) -> None:
     run_bulk(facade, server, "documents", documents(230))
     again = run_bulk(facade, server, "documents", iter(documents(230)))
     assert again.succeeded == 230
