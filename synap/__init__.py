@@ -35,6 +35,7 @@ from synap._errors import (
 
 if TYPE_CHECKING:
     from synap._client import AsyncSynap, MaximemSynapSDK, Synap
+    from synap.bulk import BulkFailure, BulkSummary, CheckpointError
     from synap.conversation import (
         BatchMessageError,
         BatchMessageResult,
@@ -58,6 +59,9 @@ __all__ = [
     "BatchCreateResponse",
     "BatchMessageError",
     "BatchMessageResult",
+    "BulkFailure",
+    "BulkSummary",
+    "CheckpointError",
     "ConflictError",
     "ContextNotFoundError",
     "CreateMemoryRequest",
@@ -101,6 +105,9 @@ _LAZY = {
     "DocumentType": "synap.memories.models",
     "IngestionStatus": "synap.memories.models",
     "MemoryMode": "synap.memories.models",
+    "BulkSummary": "synap.bulk",
+    "BulkFailure": "synap.bulk",
+    "CheckpointError": "synap.bulk",
 }
 
 

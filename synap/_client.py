@@ -27,6 +27,23 @@ _USER_AGENT = f"synap-python/{__version__}"
 _T = TypeVar("_T", SyncTransport, AsyncTransport)
 
 
+class _Part:
+    """A client's `conversation` / `memories` read on the class (`help(Synap.conversation)`):
+    the class of what each client holds there, imported then. A client's own attribute,
+    set when it is built, hides this (a non-data descriptor), so calls never come here."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)
+
+
 def _connect(
     kind: type[httpx.Client] | type[httpx.AsyncClient],
     *,
@@ -151,10 +168,14 @@ class Synap(_Facade[SyncTransport]):
         InvalidInputError: an invalid base URL, timeout, `max_retries` or `http_client`.
     """
 
-    conversation: Conversation
-    """`record_message` and `record_messages_batch`."""
-    memories: Memories
-    """`batch_create`."""
+    if TYPE_CHECKING:
+        conversation: Conversation
+        """`record_message`, `record_messages_batch` and `record_messages_bulk`."""
+        memories: Memories
+        """`batch_create` and `bulk_create`."""
+    else:  # set per client; on the class, `help()` shows what they hold
+        conversation = _Part("synap.conversation", "Conversation")
+        memories = _Part("synap.memories", "Memories")
 
     def __init__(
         self,
@@ -212,10 +233,14 @@ class AsyncSynap(_Facade[AsyncTransport]):
     methods, awaited. Use `async with`, or `await client.aclose()`, to release the pool.
     """
 
-    conversation: AsyncConversation
-    """`record_message` and `record_messages_batch`."""
-    memories: AsyncMemories
-    """`batch_create`."""
+    if TYPE_CHECKING:
+        conversation: AsyncConversation
+        """`record_message`, `record_messages_batch` and `record_messages_bulk`."""
+        memories: AsyncMemories
+        """`batch_create` and `bulk_create`."""
+    else:  # set per client; on the class, `help()` shows what they hold
+        conversation = _Part("synap.conversation", "AsyncConversation")
+        memories = _Part("synap.memories", "AsyncMemories")
 
     def __init__(
         self,

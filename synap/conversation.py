@@ -43,14 +43,21 @@ class RecordMessageResponse(TypedDict):
     """How many messages the conversation holds, this one included (when the server says)."""
 
 
-class BatchMessageResult(TypedDict, total=False):
-    """One entry's outcome: `message_id` and `recorded_at` when stored, `error` when not."""
+class BatchMessageResult(TypedDict):
+    """One entry's outcome. A stored entry carries `message_id`, `conversation_id`,
+    `session_id` and `recorded_at`; a rejected one carries only `error` (check
+    `"error" in result` before reading the others of an entry that may have been rejected)."""
 
     message_id: str
+    """Server-assigned message identifier."""
     conversation_id: str
+    """Echo of the entry's conversation id."""
     session_id: str
+    """The entry's session id, passed in or generated."""
     recorded_at: str
-    error: str
+    """When the entry was accepted (ISO-8601), as the server wrote it."""
+    error: NotRequired[str]
+    """Why the entry was rejected (only on a rejected entry)."""
 
 
 class BatchMessageError(TypedDict):

@@ -7,7 +7,7 @@ take the same arguments and return the same `BatchCreateResponse`.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from synap import _wire
@@ -47,7 +47,7 @@ class Memories:
 
     def batch_create(
         self,
-        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        documents: Sequence[CreateMemoryRequest | dict[str, Any]],
         fail_fast: bool = False,
         *,
         idempotency_key: str | None = None,
@@ -62,7 +62,7 @@ class Memories:
         call; for more, see `synap.bulk`.
 
         Args:
-            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+            documents: A list of `CreateMemoryRequest` objects or dicts with the same keys (mixed):
                 `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
                 `customer_id`, `scope`, `mode`, `metadata`.
             fail_fast: If True, the entire batch is rejected as soon as any single document
@@ -165,7 +165,7 @@ class AsyncMemories:
 
     async def batch_create(
         self,
-        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        documents: Sequence[CreateMemoryRequest | dict[str, Any]],
         fail_fast: bool = False,
         *,
         idempotency_key: str | None = None,
@@ -180,7 +180,7 @@ class AsyncMemories:
         call; for more, see `synap.bulk`.
 
         Args:
-            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+            documents: A list of `CreateMemoryRequest` objects or dicts with the same keys (mixed):
                 `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
                 `customer_id`, `scope`, `mode`, `metadata`.
             fail_fast: If True, the entire batch is rejected as soon as any single document
