@@ -148,7 +148,8 @@ def test_the_user_script_runs(tmp_path: Path) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("user_script", USER_SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     with LocalServer(tmp_path / "synap.db") as server:

@@ -50,7 +50,10 @@ def blocking(client: Synap) -> list[str]:
         {"document": "b"},
     ]
     more: BulkSummary = client.memories.bulk_create(docs)
-    assert summary.ok and more.ok and not failures and rejected is None
+    assert summary.ok
+    assert more.ok
+    assert not failures
+    assert rejected is None
     return [one["message_id"], message_id, recorded_at, str(ingestion_id)]
 
 
