@@ -111,6 +111,8 @@ def _role(value: object, index: int | None) -> str:
 def _sendable(value: str, field: str, index: int | None, container: str) -> str:
     # JSON can spell a lone surrogate ("\ud800") but UTF-8, the wire encoding, cannot carry
     # one: without this check the call fails inside the JSON encoder, naming no field.
+    if value.isascii():  # the common case, without encoding a copy
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -199,17 +201,34 @@ def _json_ready(value: object, field: str, index: int | None, container: str) ->
         ) from None
 
 
+# Plain values whose JSON is always valid and UTF-8 (ASCII text): a dict of only these needs
+# neither the depth walk nor a trial encoding (the common metadata: {"channel": "web"}).
+_PLAIN = frozenset((int, bool, type(None)))
+
+
+def _plain(mapping: dict[str, Any]) -> bool:
+    for key, value in mapping.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        if type(value) is str:
+            if not value.isascii():
+                return False
+        elif type(value) not in _PLAIN:
+            return False
+    return True
+
+
 def _metadata(value: object, index: int | None, container: str) -> dict[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise _fail(
             f"{_where('metadata', index, container)} must be a dict, got {type(value).__name__}",
             "metadata",
             index,
         )
     metadata = dict(value)
-    if metadata:
+    if metadata and not _plain(metadata):
         _json_ready(metadata, "metadata", index, container)
     return metadata
 
@@ -256,13 +275,15 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
     optional in batch mode. Keys the SDK does not know (e.g. `timestamp`) pass through.
     `session_id` and `metadata` given as None count as not given.
     """
-    if not isinstance(entry, Mapping):
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         raise _fail(f"messages[{index}] must be a dict, got {type(entry).__name__}", None, index)
     for key in ("conversation_id", "role", "content"):
         if key not in entry:
             raise _fail(f"messages[{index}] is missing the required key {key!r}", key, index)
     out = _CheckedMessage(entry)
-    for key in out:
+    # Keys passed through, in input order (most entries have none: one check in C first).
+    extra = () if _KNOWN.issuperset(out) else [k for k in out if k not in _KNOWN_MESSAGE_KEYS]
+    for key in extra:
         if not isinstance(key, str):
             raise _fail(
                 f"messages[{index}] has a key that is not a string: {brief(key)}", None, index
@@ -280,17 +301,17 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
         _optional_str(out["session_id"], "session_id", index, "messages")
     if "metadata" in out:
         out["metadata"] = _metadata(out["metadata"], index, "messages")
-    for key, value in out.items():
-        if key not in _KNOWN_MESSAGE_KEYS:  # passed through: each checked, so the bad one is named
-            name = _key_name(key)
-            _sendable(key, name, index, "messages")
-            _json_ready(value, name, index, "messages")
+    for key in extra:  # passed through: each checked, so the bad one is named
+        name = _key_name(key)
+        _sendable(key, name, index, "messages")
+        _json_ready(out[key], name, index, "messages")
     return out
 
 
 _KNOWN_MESSAGE_KEYS = frozenset(
     ("conversation_id", "role", "content", "user_id", "customer_id", "session_id", "metadata")
 )
+_KNOWN: frozenset[object] = _KNOWN_MESSAGE_KEYS
 
 
 class _CheckedMessage(dict[str, Any]):

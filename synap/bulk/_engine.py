@@ -294,11 +294,14 @@ class Job:
     def _close_chunk(self) -> Chunk | None:
         buffer, self._buffer = self._buffer, []
         index = buffer[0][0] // self._size
-        valid = {p: e for p, e in buffer if e is not None}
-        confirmed = self._verified(index, valid)
-        self._skipped += len(confirmed)
-        self._succeeded += len(confirmed)
-        to_send = [(p, e) for p, e in valid.items() if p not in confirmed]
+        if self._checkpoint is None:  # the common case: nothing to look up
+            to_send = [(p, e) for p, e in buffer if e is not None]
+        else:
+            valid = {p: e for p, e in buffer if e is not None}
+            confirmed = self._verified(index, valid)
+            self._skipped += len(confirmed)
+            self._succeeded += len(confirmed)
+            to_send = [(p, e) for p, e in valid.items() if p not in confirmed]
         if self._gaps:
             to_send = self._without_gaps(to_send)
         settled = len(buffer) - (0 if self.dry_run else len(to_send))
@@ -380,8 +383,10 @@ class Job:
     def _ordering_keys(self, entries: Iterable[dict[str, Any]]) -> frozenset[str]:
         if not self.preserve_order:
             return frozenset()
-        keys = (self.kind.ordering_key(e) for e in entries)
-        return frozenset(k for k in keys if k is not None)
+        key = self.kind.ordering_key
+        keys = {key(e) for e in entries}
+        keys.discard(None)
+        return frozenset(keys)  # type: ignore[arg-type]  # None was discarded
 
     # -- scheduling ----------------------------------------------------------------------------
 
