@@ -7,7 +7,10 @@ built or installed has no such file: then pyproject.toml beside the package is r
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 UNKNOWN = "0+unknown"
 
@@ -18,6 +21,8 @@ def read() -> str:
     try:
         written = importlib.import_module("synap._version")  # absent until a build writes it
     except ImportError:
+        from pathlib import Path
+
         return from_pyproject(Path(__file__).resolve().parents[1] / "pyproject.toml")
     return str(written.__version__)
 
