@@ -211,14 +211,17 @@ class Conversation:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         preserve_order: bool = True,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
 
         `messages` may be any iterable or generator; it is read lazily. Invalid entries
-        are reported, never sent, and do not stop the rest. Each call has an idempotency key
-        derived from the job and its content, so with `checkpoint=PATH` a rerun of the same
-        input skips what was stored and resends the rest without duplicates.
+        are reported, never sent, and do not stop the rest. Each call's idempotency key
+        is derived from the entries it carries and their positions, so a rerun of the same
+        input stores nothing twice (the server replays each call), with or without a
+        checkpoint; with `checkpoint=PATH` it also skips what was stored and sends the rest
+        (fixed entries included) in order.
 
         Args:
             messages: Message dicts, as for `record_messages_batch`.
@@ -229,6 +232,8 @@ class Conversation:
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
             preserve_order: Keep the turns of one conversation in order across calls.
 
         Returns:
@@ -253,6 +258,7 @@ class Conversation:
             on_result=on_result,
             dry_run=dry_run,
             preserve_order=preserve_order,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
@@ -388,15 +394,16 @@ class AsyncConversation:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         preserve_order: bool = True,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
 
         `messages` may be any iterable or generator (or async iterable); it is read lazily.
-        Invalid entries are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without
-        duplicates.
+        Invalid entries are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the entries it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored and sends the rest in order.
 
         Args:
             messages: Message dicts, as for `record_messages_batch`.
@@ -407,6 +414,8 @@ class AsyncConversation:
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
             preserve_order: Keep the turns of one conversation in order across calls.
 
         Returns:
@@ -431,6 +440,7 @@ class AsyncConversation:
             on_result=on_result,
             dry_run=dry_run,
             preserve_order=preserve_order,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:

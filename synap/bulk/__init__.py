@@ -10,11 +10,19 @@ return a `BulkSummary`: totals, and every item not stored with its position and 
 - A call that still fails after the SDK's retries has its items reported (stage `"error"`,
   with the `SynapError`), not marked done. An authentication (401/403), credits (402) or
   not-found (404) error stops the job and is raised, since every other call would fail alike.
+- Each call's idempotency key is derived from what it carries: its entries as sent, with their
+  input positions. Two runs are the same job when they read the same items at the same
+  positions with the same chunk size (and API key): a rerun, with or without a checkpoint,
+  makes the same calls under the same keys and a server that honours the key replays them,
+  storing nothing twice. Equal items at two positions are two items.
 - `checkpoint=PATH` makes the job resumable: each confirmed call is appended (fsynced) to the
-  file; a rerun with the same input skips what was stored and resends the rest under the same
-  idempotency keys (derived from the job and the chunk's content), so a call whose response
-  was lost is not stored twice by a server that honours the key. A checkpoint of another job
-  or input raises `CheckpointError` before anything of it is misapplied.
+  file; a rerun skips what was stored and sends the rest, fixed items included. A checkpoint
+  of another job or input raises `CheckpointError` before anything of it is misapplied.
+- With `preserve_order` (messages), once a turn is not stored (invalid, rejected, or its call
+  failed) the later turns of its conversation are held back (stage `"held"`), so that a
+  rerun stores the conversation in order. A wrong URL (no call could reach Synap) stops the
+  job like a refused key.
+- `max_body_bytes=N`: an item larger than one call can carry is invalid, never sent.
 - Progress: `on_progress(done, total)` after each call, `total` from `total=` or len(), else
   None. `on_result(position, result)` gets each stored entry's result as the server sent it.
 """

@@ -109,14 +109,16 @@ class Memories:
         total: int | None = None,
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
 
         `documents` may be any iterable or generator; it is read lazily. Invalid
-        documents are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without duplicates.
+        documents are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the documents it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored.
 
         Args:
             documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
@@ -127,6 +129,8 @@ class Memories:
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -149,6 +153,7 @@ class Memories:
             total=total,
             on_result=on_result,
             dry_run=dry_run,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
@@ -228,14 +233,16 @@ class AsyncMemories:
         total: int | None = None,
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
 
         `documents` may be any iterable or generator (or async iterable); it is read lazily. Invalid
-        documents are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without duplicates.
+        documents are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the documents it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored.
 
         Args:
             documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
@@ -246,6 +253,8 @@ class AsyncMemories:
             total: The number of documents, for progress when `documents` has no len().
             on_result: Called as `on_result(position, result)` for each stored document.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -268,6 +277,7 @@ class AsyncMemories:
             total=total,
             on_result=on_result,
             dry_run=dry_run,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
