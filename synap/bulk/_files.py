@@ -202,7 +202,9 @@ def _with_defaults(
         try:
             record[time_field] = to_utc_iso(record[time_field], naive_tz=naive_tz)
         except TimestampError as exc:
-            return InvalidItem(f"{time_field}: {exc}")
+            return InvalidItem(
+                f"{time_field}: {exc}; write it as ISO-8601 (2024-05-01T12:00:00Z) or RFC 2822"
+            )
     return record
 
 

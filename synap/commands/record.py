@@ -38,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idempotency-key", help="name this write, to repeat it safely")
     parser.add_argument("--base-url", help="Synap URL (default: $SYNAP_BASE_URL)")
     parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// URL off this machine (the key crosses the network in "
+        "clear text)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _fail(f"--metadata is not valid JSON: {exc}", EXIT_USAGE)
     try:
-        with Synap(api_key=args.api_key, base_url=args.base_url) as client:
+        with Synap(
+            api_key=args.api_key,
+            base_url=args.base_url,
+            allow_insecure_http=args.allow_insecure_http,
+        ) as client:
             result = client.conversation.record_message(
                 args.conversation_id,
                 args.role,

@@ -147,3 +147,28 @@ def test_the_cli_rerun_stores_nothing_twice_with_or_without_checkpoint(
     assert main([*docs, "--api-key", server.api_key]) == 0
     assert main([*docs, "--api-key", server.api_key]) == 0
     assert len(read_snapshot(server.db_path)["documents"]) == 12
+
+
+def test_an_item_too_large_for_one_call_is_invalid_before_sending(
+    facade: str, server: LocalServer
+) -> None:
+    items = documents(5)
+    items[2] = {"document": "x" * 5_000, "customer_id": "cust_1"}
+    watch = Watch()
+    summary = run_bulk(facade, server, "documents", items, watch=watch, max_body_bytes=4_000)
+    assert [(f.position, f.stage) for f in summary.failures] == [(2, "invalid")]
+    assert "more than one call may carry (4,000 bytes)" in summary.failures[0].reason
+    assert [c.entries for c in watch.calls] == [4]
+
+
+def test_an_unreachable_server_stops_the_job_once(facade: str, tmp_path: Path) -> None:
+    from synap import NetworkError
+
+    with LocalServer(tmp_path / "gone.db") as gone:
+        pass  # stopped: nothing listens on its port any more
+    watch = Watch()
+    with pytest.raises(NetworkError):
+        run_bulk(facade, gone, "messages", messages(5000, per_conversation=10), watch=watch,
+                 max_retries=0)  # fmt: skip
+    # The calls already in flight failed alike; no more were started.
+    assert 1 <= len(watch.calls) <= 4
