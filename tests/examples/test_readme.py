@@ -124,8 +124,9 @@ def _run(code: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def test_the_readme_blocks_that_talk_to_synap_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the backfill block writes its checkpoint where it runs
     # The blocks use SYNAP_API_KEY / SYNAP_BASE_URL, or the docs' placeholder key.
     keys: dict[str, str | None] = {"synap_readme": None, "synap_...": None}
     with LocalServer(tmp_path / "synap.db", api_keys=keys) as server:
