@@ -227,7 +227,7 @@ def _metadata(value: object, index: int | None, container: str) -> dict[str, Any
             "metadata",
             index,
         )
-    metadata = dict(value)
+    metadata = value.copy() if type(value) is dict else dict(value)
     if metadata and not _plain(metadata):
         _json_ready(metadata, "metadata", index, container)
     return metadata

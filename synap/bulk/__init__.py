@@ -88,7 +88,13 @@ def _message_outcomes(response: Any, sent: int) -> list[tuple[str | None, Any]]:
         error = result.get("error") if isinstance(result, dict) else "malformed result"
         return None if error is None else str(error)
 
-    outcomes = per_entry(results, sent, error_of)
+    if len(results) == sent:  # the usual answer: one result per entry, most of them stored
+        outcomes: list[tuple[str | None, Any]] = [
+            (None, r) if type(r) is dict and r.get("error") is None else (error_of(r), r)
+            for r in results
+        ]
+    else:
+        outcomes = per_entry(results, sent, error_of)
     for index, reason in listed.items():
         if 0 <= index < sent and outcomes[index][0] is None:
             outcomes[index] = (reason, outcomes[index][1])

@@ -247,7 +247,7 @@ class Job:
         position = self._next
         self._next += 1
         ready = None
-        if self._buffer and position // self._size != self._buffer[0][0] // self._size:
+        if position % self._size == 0 and self._buffer:  # a chunk boundary
             ready = self._close_chunk()
         self._buffer.append((position, self._validate(position, item)))
         return ready
@@ -257,7 +257,7 @@ class Job:
         return self._close_chunk() if self._buffer else None
 
     def _validate(self, position: int, item: Any) -> dict[str, Any] | None:
-        if isinstance(item, InvalidItem):
+        if type(item) is InvalidItem:
             self._failures.append(BulkFailure(position, item.reason, "invalid"))
             return None
         try:

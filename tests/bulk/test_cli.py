@@ -76,6 +76,8 @@ def test_import_messages_reports_bad_lines_and_stores_the_rest(
             "--customer-id",
             "cust_1",
             "--no-preserve-order",  # one conversation: else its turns after line 7 are held
+            "--concurrency",
+            "1",  # and so its calls in input order
             *conn(server),
         ]
     )
