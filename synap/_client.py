@@ -32,13 +32,19 @@ class _Part:
     the class of what each client holds there, imported then. A client's own attribute,
     set when it is built, hides this (a non-data descriptor), so calls never come here."""
 
-    __slots__ = ("module", "name")
+    __slots__ = ("attribute", "module", "name")
 
     def __init__(self, module: str, name: str) -> None:
         self.module = module
         self.name = name
+        self.attribute = ""
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
 
     def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is not None:  # a client not (or no longer) set up: no part to give
+            raise AttributeError(self.attribute)
         import importlib
 
         return getattr(importlib.import_module(self.module), self.name)

@@ -165,3 +165,21 @@ def test_the_user_script_runs(tmp_path: Path) -> None:
                 return stored
 
         assert asyncio.run(service()) == 2 + 3
+
+
+def test_the_public_names_and_help_on_a_clients_parts() -> None:
+    import pydoc
+
+    from synap.bulk import BulkFailure, BulkSummary, CheckpointError
+    from synap.memories.models import CreateMemoryRequest
+
+    assert synap.BulkSummary is BulkSummary
+    assert synap.BulkFailure is BulkFailure
+    assert synap.CheckpointError is CheckpointError
+    assert synap.CreateMemoryRequest is CreateMemoryRequest
+    assert {"BulkSummary", "BulkFailure", "CheckpointError", "CreateMemoryRequest"} <= set(
+        synap.__all__
+    )
+    # On the class, a client's parts are documented (help() used to raise AttributeError).
+    assert "record_messages_bulk" in pydoc.render_doc(synap.AsyncSynap.conversation)
+    assert "bulk_create" in pydoc.render_doc(synap.Synap.memories)
