@@ -181,5 +181,7 @@ def test_the_public_names_and_help_on_a_clients_parts() -> None:
         synap.__all__
     )
     # On the class, a client's parts are documented (help() used to raise AttributeError).
-    assert "record_messages_bulk" in pydoc.render_doc(synap.AsyncSynap.conversation)
-    assert "bulk_create" in pydoc.render_doc(synap.Synap.memories)
+    assert "record_messages_bulk" in pydoc.render_doc(
+        synap.AsyncSynap.conversation, renderer=pydoc.plaintext
+    )
+    assert "bulk_create" in pydoc.render_doc(synap.Synap.memories, renderer=pydoc.plaintext)
