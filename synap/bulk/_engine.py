@@ -339,10 +339,19 @@ class Job:
         keys = [self.kind.ordering_key(entry) for _, entry in pairs]
         gaps = [self._gaps.get(k) if k is not None else None for k in keys]
         if self._checkpoint is None:
-            transient = next((g for g in gaps if g is not None and g.transient), None)
-            if transient is not None:
+            found = next(
+                ((k, g) for k, g in zip(keys, gaps, strict=True) if g is not None and g.transient),
+                None,
+            )
+            if found is not None:
+                gap_key, transient = found
+                assert transient is not None
                 for (position, _), key in zip(pairs, keys, strict=True):
-                    self._hold(position, key, transient)
+                    self._hold(position, gap_key, transient, whole_call=key != gap_key)
+                    if key is not None and key != gap_key:
+                        # Not stored either: its own conversation's later turns wait too.
+                        why = "was held back with its call"
+                        self._gap(key, Gap(position, why, transient.error, transient=True))
                 return []
         keep: list[tuple[int, dict[str, Any]]] = []
         for (position, entry), key, gap in zip(pairs, keys, gaps, strict=True):
@@ -352,12 +361,17 @@ class Job:
                 keep.append((position, entry))
         return keep
 
-    def _hold(self, position: int, key: str | None, gap: Gap) -> None:
-        whose = f"conversation {key}" if key is not None else "a conversation in the same call"
-        reason = (
-            f"held back: an earlier turn of {whose} (item {gap.position}) {gap.why}; "
-            "a rerun sends it, in order, once that turn is stored"
-        )
+    def _hold(self, position: int, key: str | None, gap: Gap, *, whole_call: bool = False) -> None:
+        if whole_call:
+            reason = (
+                f"held back with its call: a turn of conversation {key} (item {gap.position}) "
+                f"{gap.why}, and without a checkpoint a rerun must send this call unchanged"
+            )
+        else:
+            reason = (
+                f"held back: an earlier turn of conversation {key} (item {gap.position}) "
+                f"{gap.why}; a rerun sends it, in order, once that turn is stored"
+            )
         self._failures.append(BulkFailure(position, reason, "held", gap.error))
 
     def _verified(self, index: int, valid: dict[int, dict[str, Any]]) -> set[int]:

@@ -172,3 +172,40 @@ def test_an_unreachable_server_stops_the_job_once(facade: str, tmp_path: Path) -
                  max_retries=0)  # fmt: skip
     # The calls already in flight failed alike; no more were started.
     assert 1 <= len(watch.calls) <= 4
+
+
+def test_after_a_lost_answer_a_plain_rerun_completes_without_duplicates(
+    facade: str, server: LocalServer
+) -> None:
+    # Conversations of 120 turns, calls of 100: call 2 carries the end of conversation 0 and
+    # the start of 1. Its answer is lost (the server stored it). Without a checkpoint, call 3
+    # (the rest of 1, the start of 2) is held back whole, and with it the rest of 2, and so
+    # on: every later call shares a conversation with a held one. The rerun makes the first
+    # run's calls again; the server replays those it stored and stores the rest, in order.
+    first = run_bulk(
+        facade,
+        server,
+        "messages",
+        messages(600, per_conversation=120),
+        watch=Watch(lose={2}),
+        max_retries=0,
+        concurrency=1,
+    )
+    stages = {f.position: f.stage for f in first.failures}
+    assert {p for p, s in stages.items() if s == "error"} == set(range(100, 200))
+    assert {p for p, s in stages.items() if s == "held"} == set(range(200, 600))
+    with_call = next(f for f in first.failures if f.position == 250)
+    assert with_call.reason.startswith(
+        f"held back with its call: a turn of conversation {conversation_id(1)} (item 120) failed"
+    )
+    assert len(stored_contents(server)) == 200  # the lost call was stored all the same
+
+    again = run_bulk(facade, server, "messages", messages(600, per_conversation=120))
+    assert again.ok
+    by_conversation = {
+        c["conversation_id"]: [m["content"] for m in c["messages"]]
+        for c in read_snapshot(server.db_path)["conversations"]
+    }
+    for n in range(5):
+        expected = [f"message {i}" for i in range(120 * n, 120 * (n + 1))]
+        assert by_conversation[conversation_id(n)] == expected
