@@ -20,8 +20,10 @@ return a `BulkSummary`: totals, and every item not stored with its position and 
   of another job or input raises `CheckpointError` before anything of it is misapplied.
 - With `preserve_order` (messages), once a turn is not stored (invalid, rejected, or its call
   failed) the later turns of its conversation are held back (stage `"held"`), so that a
-  rerun stores the conversation in order. A wrong URL (no call could reach Synap) stops the
-  job like a refused key.
+  rerun stores the conversation in order. With a checkpoint, a conversation's turns after a
+  message without customer_id go in a call of their own, sent once the server has judged that
+  message (a B2B instance rejects it entry by entry), until the server stores one. A wrong
+  URL (no call could reach Synap) stops the job like a refused key.
 - `max_body_bytes=N`: an item larger than one call can carry is invalid, never sent.
 - Progress: `on_progress(done, total)` after each call, `total` from `total=` or len(), else
   None. `on_result(position, result)` gets each stored entry's result as the server sent it.
@@ -115,6 +117,11 @@ def _conversation_of(entry: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
+def _without_customer(entry: dict[str, Any]) -> bool:
+    # A B2B instance refuses a message without customer_id, entry by entry; a B2C one takes it.
+    return entry.get("customer_id") is None
+
+
 def _messages_kind() -> Kind:
     from synap import _validation
 
@@ -129,6 +136,7 @@ def _messages_kind() -> Kind:
         split_errors=(PayloadTooLargeError,),
         envelope_bytes=len(b'{"messages":[]}'),
         unreachable_errors=(NetworkError,),
+        risky=_without_customer,
     )
 
 

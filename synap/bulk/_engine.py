@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -129,6 +130,11 @@ class Kind:
     # Errors that, before the server has answered any call, mean it cannot be reached at all
     # (a wrong URL, no network): the job stops rather than fail every call alike.
     unreachable_errors: tuple[type[BaseException], ...] = ()
+    # entry -> whether some servers refuse it entry by entry for a reason known in advance (a
+    # message without customer_id, on a B2B instance). With preserve_order and a checkpoint,
+    # a conversation's turns after such an entry go in a call of their own, sent once the
+    # server has judged it, until the server is seen to store one.
+    risky: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +228,10 @@ class Job:
     _skipped: int = field(init=False, default=0)
     _calls: int = field(init=False, default=0)
     _answered: bool = field(init=False, default=False)
+    # Chunks cut and not yet handed out (the runner takes one per add(), the rest from end()).
+    _ready: deque[Chunk] = field(init=False, default_factory=deque)
+    # The server stores `risky` entries (e.g. a B2C instance): no more splitting for them.
+    _risky_ok: bool = field(init=False, default=False)
     _failures: list[BulkFailure] = field(init=False, default_factory=list)
     # Ordering keys (conversations) with a turn not stored -> the first such turn.
     _gaps: dict[str, Gap] = field(init=False, default_factory=dict)
@@ -246,15 +256,16 @@ class Job:
         """Take the next input item; return a chunk when one is complete and has work to send."""
         position = self._next
         self._next += 1
-        ready = None
         if position % self._size == 0 and self._buffer:  # a chunk boundary
-            ready = self._close_chunk()
+            self._close_chunk()
         self._buffer.append((position, self._validate(position, item)))
-        return ready
+        return self._ready.popleft() if self._ready else None
 
     def end(self) -> Chunk | None:
-        """The input is exhausted: return the last chunk, if it has work to send."""
-        return self._close_chunk() if self._buffer else None
+        """The input is exhausted: the next chunk still to send (call until None)."""
+        if self._buffer:
+            self._close_chunk()
+        return self._ready.popleft() if self._ready else None
 
     def _validate(self, position: int, item: Any) -> dict[str, Any] | None:
         if type(item) is InvalidItem:
@@ -291,7 +302,7 @@ class Job:
     def _gap(self, key: str, gap: Gap) -> None:
         self._gaps.setdefault(key, gap)
 
-    def _close_chunk(self) -> Chunk | None:
+    def _close_chunk(self) -> None:
         buffer, self._buffer = self._buffer, []
         index = buffer[0][0] // self._size
         if self._checkpoint is None:  # the common case: nothing to look up
@@ -306,11 +317,35 @@ class Job:
             to_send = self._without_gaps(to_send)
         settled = len(buffer) - (0 if self.dry_run else len(to_send))
         if to_send and not self.dry_run:
-            chunk: Chunk | None = self._chunk(index, to_send)
-        else:
-            chunk = None
+            first, later = self._split_after_risky(to_send)
+            self._ready.append(self._chunk(index, first))
+            if later:
+                self._ready.append(self._chunk(index, later))
         self._advance(settled)
-        return chunk
+
+    def _split_after_risky(
+        self, pairs: list[tuple[int, dict[str, Any]]]
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, dict[str, Any]]]]:
+        """The chunk's entries, less the turns of each conversation after its first entry the
+        server may refuse (see `Kind.risky`): those go in a second call, which shares their
+        conversation and so starts only once the first has answered; if the server refused
+        that entry, `hold_back` then holds its conversation's later turns."""
+        risky = self.kind.risky
+        if risky is None or self._risky_ok or not self.preserve_order or self._checkpoint is None:
+            return pairs, []
+        key_of = self.kind.ordering_key
+        first: list[tuple[int, dict[str, Any]]] = []
+        later: list[tuple[int, dict[str, Any]]] = []
+        split: set[str] = set()
+        for pair in pairs:
+            key = key_of(pair[1])
+            if key is not None and key in split:
+                later.append(pair)
+                continue
+            first.append(pair)
+            if key is not None and risky(pair[1]):
+                split.add(key)
+        return first, later
 
     def _chunk(self, index: int, pairs: list[tuple[int, dict[str, Any]]]) -> Chunk:
         positions = [p for p, _ in pairs]
@@ -392,6 +427,9 @@ class Job:
                     "the input changed; use a new checkpoint file to import this input."
                 )
             stored |= entry.positions
+        risky = self.kind.risky
+        if risky is not None and any(risky(valid[p]) for p in stored):
+            self._risky_ok = True  # an earlier run saw the server store one
         return stored
 
     def _ordering_keys(self, entries: Iterable[dict[str, Any]]) -> frozenset[str]:
@@ -468,12 +506,16 @@ class Job:
             self._checkpoint.record(chunk.index, stored, content)
         self._succeeded += len(stored)
         judged = zip(chunk.positions, chunk.items, outcomes, strict=True)
+        risky = self.kind.risky
         for position, entry, (reason, _) in judged:
-            if reason:
-                self._failures.append(BulkFailure(position, reason, "rejected"))
-                key = self.kind.ordering_key(entry) if self.preserve_order else None
-                if key is not None:
-                    self._gap(key, Gap(position, f"was rejected ({reason})", None, False))
+            if not reason:
+                if risky is not None and not self._risky_ok and risky(entry):
+                    self._risky_ok = True
+                continue
+            self._failures.append(BulkFailure(position, reason, "rejected"))
+            key = self.kind.ordering_key(entry) if self.preserve_order else None
+            if key is not None:
+                self._gap(key, Gap(position, f"was rejected ({reason})", None, False))
         if quiet:
             return
         if self.on_result is not None:

@@ -30,14 +30,20 @@ def drive(job: Job, items: list[Any], *, stop_after: int | None = None) -> list[
     """Run `job` as a runner would, answering every call 'all stored'."""
     job.open()
     sent: list[Chunk] = []
+
+    def answer(chunk: Chunk | None) -> bool:
+        if chunk is not None:
+            sent.append(chunk)
+            job.complete(chunk, stored_all(chunk))
+        return stop_after is not None and len(sent) == stop_after
+
     try:
-        for item in [*items, None]:
-            chunk = job.add(item) if item is not None else job.end()
-            if chunk is not None:
-                sent.append(chunk)
-                job.complete(chunk, stored_all(chunk))
-                if stop_after is not None and len(sent) == stop_after:
-                    break
+        for item in items:
+            if answer(job.add(item)):
+                return sent
+        while (chunk := job.end()) is not None:
+            if answer(chunk):
+                return sent
     finally:
         job.close()
     return sent

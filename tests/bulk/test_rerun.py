@@ -85,7 +85,7 @@ def test_a_rejected_turn_holds_back_its_conversation_until_fixed(
 ) -> None:
     checkpoint = tmp_path / "job.ckpt"
     # Conversation 1 is positions 150..299; its first 50 turns lack customer_id, which the B2B
-    # server rejects entry by entry (call 2, with conversation 0's last 50 turns, stored).
+    # server rejects entry by entry.
     bad = {i: {"customer_id": DROP} for i in range(150, 200)}
     first = run_bulk(
         facade,
@@ -97,9 +97,11 @@ def test_a_rejected_turn_holds_back_its_conversation_until_fixed(
     )
     stages = {f.position: f.stage for f in first.failures}
     assert stages == {
-        **{p: "rejected" for p in range(150, 200)},
-        # Turns 200..299 are valid, but storing them now would put them before 150..199.
-        **{p: "held" for p in range(200, 300)},
+        150: "rejected",
+        # The turns after 150 went in a call of their own, sent once the server had judged
+        # 150: it refused it, so they are held back, those with customer_id (200..299) too,
+        # which stored now would come before 150..199.
+        **{p: "held" for p in range(151, 300)},
     }
     held = next(f for f in first.failures if f.stage == "held")
     assert f"conversation {conversation_id(1)} (item 150) was rejected" in held.reason
@@ -209,3 +211,61 @@ def test_after_a_lost_answer_a_plain_rerun_completes_without_duplicates(
     for n in range(5):
         expected = [f"message {i}" for i in range(120 * n, 120 * (n + 1))]
         assert by_conversation[conversation_id(n)] == expected
+
+
+def test_turns_without_customer_id_inside_one_call_stay_in_order(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The issue's case: 20 conversations of 25 turns, customer_id on the user turns only. A
+    # B2B server rejects the others one by one; fixed with --customer-id and rerun on the
+    # checkpoint, every conversation must still be stored in order.
+    path = tmp_path / "chat.jsonl"
+    lines = []
+    for i in range(500):
+        turn: dict[str, Any] = {
+            "conversation_id": conversation_id(i // 25),
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": f"message {i}",
+        }
+        if i % 2 == 0:
+            turn["customer_id"] = "acme"
+        lines.append(json.dumps(turn))
+    path.write_text("\n".join(lines) + "\n")
+    checkpoint = tmp_path / "chat.ckpt"
+    args = ["import", "messages", str(path), "--checkpoint", str(checkpoint)]
+    args += ["--base-url", server.url, "--api-key", server.api_key]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    # Each conversation stops at its first turn without customer_id (its first or second).
+    assert out.startswith("10 of 500 lines stored, 490 failed, 5 calls")
+    assert main([*args, "--customer-id", "acme"]) == 0
+    by_conversation = {
+        c["conversation_id"]: [m["content"] for m in c["messages"]]
+        for c in read_snapshot(server.db_path)["conversations"]
+    }
+    assert len(by_conversation) == 20
+    for n in range(20):
+        expected = [f"message {i}" for i in range(25 * n, 25 * (n + 1))]
+        assert by_conversation[conversation_id(n)] == expected
+
+
+def test_on_b2c_turns_without_customer_id_are_stored_after_one_look(
+    facade: str, tmp_path: Path
+) -> None:
+    with LocalServer(tmp_path / "synap.db", tenancy="b2c") as b2c:
+        watch = Watch()
+        summary = run_bulk(
+            facade,
+            b2c,
+            "messages",
+            messages(1000, per_conversation=50, customer_id=None),
+            watch=watch,
+            checkpoint=tmp_path / "job.ckpt",
+            concurrency=1,
+        )
+        assert (summary.succeeded, summary.failed) == (1000, 0)
+        # The first call's conversations were judged on their first turn; once the server
+        # had stored one without customer_id, the calls went whole.
+        assert [c.entries for c in watch.calls][:3] == [2, 98, 100]
+        assert len(watch.calls) == 11
+        assert stored_contents(b2c) == [f"message {i}" for i in range(1000)]
