@@ -1,6 +1,6 @@
 """An agent service that records every chat turn in Synap (FastAPI).
 
-    pip install 'synap[aiohttp]' fastapi uvicorn
+    pip install 'synap-memory[aiohttp]' fastapi uvicorn
     SYNAP_API_KEY=synap_... uvicorn examples.fastapi_service:app --workers 4
 
 - One `AsyncSynap` for the whole app, made in the lifespan (so in each worker process, after

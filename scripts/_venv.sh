@@ -26,6 +26,11 @@ ensure_venv() {
     have="$(cat "$stamp" 2>/dev/null || true)"
     # The dev extra includes the server extra: a venv made by test.sh serves demo.sh as is.
     if [ "$have" != "$sum [$extras]" ] && [ "$have" != "$sum [dev]" ]; then
+        # The distribution was called `synap` before `synap-memory`: drop an old install of
+        # it, whose entry points would load the pytest plugin a second time.
+        if .venv/bin/python -m pip show --quiet synap >/dev/null 2>&1; then
+            .venv/bin/python -m pip uninstall --quiet --yes synap
+        fi
         .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
         echo "$sum [$extras]" >"$stamp"
     fi

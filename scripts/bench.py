@@ -16,7 +16,7 @@ B A, ...) so that a drift in the machine's speed hits both alike:
 2. `record_message`, async, N calls in flight: `httpx.AsyncClient` vs `AsyncSynap`. Wall time
    of a block of calls divided by their number (the inverse of the throughput); 2b, 2c as 1b, 1c.
    2d-2g: many calls in flight against `scripts/bench_stub.py --delay-ms 20` (a server answering
-   every call 20 ms late): `AsyncSynap()` as an async service installs it (`synap[aiohttp]`)
+   every call 20 ms late): `AsyncSynap()` as an async service installs it (`synap-memory[aiohttp]`)
    vs raw `aiohttp.ClientSession` posting the same bytes and headers; calls per second at 32
    (2d) and 200 (2f) in flight, client CPU per call (2e, 2g). See scripts/bench_in_flight.py.
 3. Backfill: raw httpx posting the same 100-message chunks from the same generator at the same

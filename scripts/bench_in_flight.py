@@ -1,5 +1,5 @@
 """Rows 2d-2g of `scripts/bench.py`: many `record_message` calls in flight, `AsyncSynap` as an
-async service installs it (`pip install 'synap[aiohttp]'`: its own pool is aiohttp's) vs raw
+async service installs it (`pip install 'synap-memory[aiohttp]'`: its own pool is aiohttp's) vs raw
 `aiohttp.ClientSession` posting the same JSON bytes with the same headers.
 
 The server is `scripts/bench_stub.py --delay-ms 20` (every answer 20 ms late, next to no CPU of
@@ -25,7 +25,7 @@ IDS = (("2d", "2e"), ("2f", "2g"))  # (calls per second, CPU per call) at each o
 PATH = "/v1/conversations/messages"
 LABELS = {
     "raw_label": "aiohttp.ClientSession.post, the same bytes and headers (its default pool)",
-    "ours_label": "AsyncSynap() installed with synap[aiohttp]: record_message (default pool)",
+    "ours_label": "AsyncSynap(), synap-memory[aiohttp]: record_message (default pool)",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from synap import _version_source as _version
 from synap._errors import (
     AuthenticationError,
     ConflictError,
@@ -36,6 +37,7 @@ from synap._ids import new_idempotency_key
 if TYPE_CHECKING:
     from synap._client import AsyncSynap, MaximemSynapSDK, Synap
     from synap._response import RawResponse
+    from synap.bulk import BulkFailure, BulkSummary, CheckpointError
     from synap.conversation import (
         BatchMessageError,
         BatchMessageResult,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
         MemoryMode,
     )
 
-__version__ = "0.1.0"
+__version__: str = _version.read()
 
 __all__ = [
     "AsyncSynap",
@@ -59,6 +61,9 @@ __all__ = [
     "BatchCreateResponse",
     "BatchMessageError",
     "BatchMessageResult",
+    "BulkFailure",
+    "BulkSummary",
+    "CheckpointError",
     "ConflictError",
     "ContextNotFoundError",
     "CreateMemoryRequest",
@@ -105,6 +110,9 @@ _LAZY = {
     "DocumentType": "synap.memories.models",
     "IngestionStatus": "synap.memories.models",
     "MemoryMode": "synap.memories.models",
+    "BulkSummary": "synap.bulk",
+    "BulkFailure": "synap.bulk",
+    "CheckpointError": "synap.bulk",
 }
 
 

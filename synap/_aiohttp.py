@@ -1,5 +1,5 @@
 """The async send path over aiohttp: what `AsyncSynap` uses under asyncio when aiohttp is
-installed (`pip install 'synap[aiohttp]'`) and the SDK owns the pool.
+installed (`pip install 'synap-memory[aiohttp]'`) and the SDK owns the pool.
 
 httpx's async pool costs milliseconds of CPU a call once hundreds of calls are in flight
 (encode/httpx#3215); aiohttp's costs a tenth of that. Only the exchange changes: the generated
@@ -158,7 +158,8 @@ class AiohttpRoute:
         request = module._get_kwargs(body=body, idempotency_key=key, x_correlation_id=cid)
         if target is None:
             target = self._target(endpoint, request["url"])
-        data = _json_bytes(request["json"])
+        # A body the caller encoded already (the bulk job's) goes as it is.
+        data = request["content"] if "content" in request else _json_bytes(request["json"])
         headers = {**self._headers, **request["headers"]}
         for name, value in call.headers:
             headers[name] = value

@@ -25,6 +25,29 @@ __all__ = ["AsyncSynap", "MaximemSynapSDK", "Synap"]
 _T = TypeVar("_T", SyncTransport, AsyncTransport)
 
 
+class _Part:
+    """A client's `conversation` / `memories` read on the class (`help(Synap.conversation)`):
+    the class of what each client holds there, imported then. A client's own attribute,
+    set when it is built, hides this (a non-data descriptor), so calls never come here."""
+
+    __slots__ = ("attribute", "module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+        self.attribute = ""
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is not None:  # a client not (or no longer) set up: no part to give
+            raise AttributeError(self.attribute)
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)
+
+
 def _connect(
     kind: type[httpx.Client] | type[httpx.AsyncClient],
     *,
@@ -165,10 +188,14 @@ class Synap(_Facade[SyncTransport]):
             `http_client`.
     """
 
-    conversation: Conversation
-    """`record_message` and `record_messages_batch`."""
-    memories: Memories
-    """`batch_create`."""
+    if TYPE_CHECKING:
+        conversation: Conversation
+        """`record_message`, `record_messages_batch` and `record_messages_bulk`."""
+        memories: Memories
+        """`batch_create` and `bulk_create`."""
+    else:  # set per client; on the class, `help()` shows what they hold
+        conversation = _Part("synap.conversation", "Conversation")
+        memories = _Part("synap.memories", "Memories")
 
     def __init__(
         self,
@@ -229,17 +256,21 @@ class AsyncSynap(_Facade[AsyncTransport]):
 
     Make one for the whole service, anywhere (also outside any event loop). Its own pool is
     per process and per running event loop, each closed as its loop shuts down; under asyncio
-    it is aiohttp's when aiohttp is installed (`pip install 'synap[aiohttp]'`), else httpx's.
+    it is aiohttp's when aiohttp is installed (`pip install 'synap-memory[aiohttp]'`), else httpx's.
     A call may be cancelled at any point (`asyncio.wait_for`, `task.cancel()`, anyio/trio
     cancel scopes) without leaking a connection. An `http_client` of yours holding
     connections of an event loop that has closed, or of a parent process, raises `SynapError`
     before anything is sent: make it in the loop (and process) that uses it.
     """
 
-    conversation: AsyncConversation
-    """`record_message` and `record_messages_batch`."""
-    memories: AsyncMemories
-    """`batch_create`."""
+    if TYPE_CHECKING:
+        conversation: AsyncConversation
+        """`record_message`, `record_messages_batch` and `record_messages_bulk`."""
+        memories: AsyncMemories
+        """`batch_create` and `bulk_create`."""
+    else:  # set per client; on the class, `help()` shows what they hold
+        conversation = _Part("synap.conversation", "AsyncConversation")
+        memories = _Part("synap.memories", "AsyncMemories")
 
     def __init__(
         self,

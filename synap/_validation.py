@@ -123,6 +123,8 @@ def conversation_id(value: object, index: int | None = None, container: str = "m
 def _sendable(value: str, field: str, index: int | None, container: str) -> str:
     # JSON can spell a lone surrogate ("\ud800") but UTF-8, the wire encoding, cannot carry
     # one: without this check the call fails inside the JSON encoder, naming no field.
+    if value.isascii():  # the common case, without encoding a copy
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -467,7 +469,7 @@ def batch_message(entry: object, index: int) -> dict[str, Any]:
     (`session_id`, `metadata`) counts as not given. Keys go out in the generated model's
     order: the undocumented ones first, then the spec's in spec order.
     """
-    if not isinstance(entry, Mapping):
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         raise _fail(f"messages[{index}] must be a dict, got {type(entry).__name__}", None, index)
     form = _ENTRY
     for key in form.required:

@@ -21,7 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    from synap import __version__
+
     parser = argparse.ArgumentParser(prog="synap", description="The Synap memory API, locally.")
+    parser.add_argument("--version", action="version", version=f"synap-memory {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():

@@ -197,14 +197,17 @@ class Conversation:
         dry_run: bool = False,
         preserve_order: bool = True,
         extra_headers: Mapping[str, str] | None = None,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
 
         `messages` may be any iterable or generator; it is read lazily. Invalid entries
-        are reported, never sent, and do not stop the rest. Each call has an idempotency key
-        derived from the job and its content, so with `checkpoint=PATH` a rerun of the same
-        input skips what was stored and resends the rest without duplicates.
+        are reported, never sent, and do not stop the rest. Each call's idempotency key
+        is derived from the entries it carries and their positions, so a rerun of the same
+        input stores nothing twice (the server replays each call), with or without a
+        checkpoint; with `checkpoint=PATH` it also skips what was stored and sends the rest
+        (fixed entries included) in order.
 
         Args:
             messages: Message dicts, as for `record_messages_batch`.
@@ -215,6 +218,8 @@ class Conversation:
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
             preserve_order: Keep the turns of one conversation in order across calls.
             extra_headers: More headers for every call of the job (as for
                 `record_messages_batch`; not `Idempotency-Key`: each call has its own).
@@ -242,6 +247,7 @@ class Conversation:
             dry_run=dry_run,
             preserve_order=preserve_order,
             extra_headers=extra_headers,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
@@ -403,15 +409,16 @@ class AsyncConversation:
         dry_run: bool = False,
         preserve_order: bool = True,
         extra_headers: Mapping[str, str] | None = None,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Record any number of messages: `record_messages_batch` calls of at most
         `chunk_size` (default 100) entries, at most `concurrency` at a time.
 
         `messages` may be any iterable or generator (or async iterable); it is read lazily.
-        Invalid entries are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without
-        duplicates.
+        Invalid entries are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the entries it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored and sends the rest in order.
 
         Args:
             messages: Message dicts, as for `record_messages_batch`.
@@ -422,6 +429,8 @@ class AsyncConversation:
             total: The number of messages, for progress when `messages` has no len().
             on_result: Called as `on_result(position, result)` for each stored entry.
             dry_run: Validate and count only; send nothing.
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
             preserve_order: Keep the turns of one conversation in order across calls.
             extra_headers: More headers for every call of the job (as for
                 `record_messages_batch`; not `Idempotency-Key`: each call has its own).
@@ -449,6 +458,7 @@ class AsyncConversation:
             dry_run=dry_run,
             preserve_order=preserve_order,
             extra_headers=extra_headers,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import synap
     from synap.server import LocalServer
 
-INSTALL_HINT = "the synap_server fixture needs the local server: pip install 'synap[server]'"
+INSTALL_HINT = "the synap_server fixture needs the local server: pip install 'synap-memory[server]'"
 
 _POOLED = frozenset({"api_keys", "tenancy", "max_body_bytes"})
 """Marker options a worker's kept servers can serve: the server is chosen by tenancy and body

@@ -2,7 +2,8 @@
 
 """The spec's response bodies as TypedDicts: what the SDK returns as dicts.
 
-Keys a response schema does not require are `NotRequired`. Timestamps are the server's
+Keys a response schema does not require are `NotRequired`, except those its
+`x-synap-typed-present` lists. Timestamps are the server's
 own strings. Keys a newer server adds are kept in the dict (the schemas allow them).
 """
 
@@ -38,13 +39,13 @@ class RecordMessageResponse(TypedDict):
 class BatchMessageResult(TypedDict):
     """The outcome of one entry. A stored entry carries `message_id` and `recorded_at`; a rejected one carries `error`."""
 
-    message_id: NotRequired[str]
+    message_id: str
     """Server-assigned message identifier."""
-    conversation_id: NotRequired[str]
+    conversation_id: str
     """Echo of the entry's conversation id."""
-    session_id: NotRequired[str]
+    session_id: str
     """The entry's session id, passed in or generated."""
-    recorded_at: NotRequired[str]
+    recorded_at: str
     """When the entry was accepted (ISO-8601)."""
     error: NotRequired[str]
     """Why the entry was rejected."""

@@ -131,6 +131,10 @@ def _object(spec: dict[str, Any], name: str, schema: dict[str, Any]) -> dict[str
         # schema silent about it gets a misspelt key refused rather than silently sent.
         "additional": schema.get("additionalProperties") is True,
         "description": " ".join(str(schema.get("description", "")).split()),
+        # `x-synap-typed-present`: keys a response schema may omit (a rejected batch entry has
+        # only `error`) that its TypedDict still declares present, so that reading a stored
+        # entry's `message_id` type-checks under pyright as well as mypy.
+        "typed_present": [str(key) for key in schema.get("x-synap-typed-present", ())],
     }
 
 
@@ -362,7 +366,8 @@ def render_responses(facts: dict[str, Any]) -> str:
     out = [
         _HEADER,
         '"""The spec\'s response bodies as TypedDicts: what the SDK returns as dicts.\n\n'
-        "Keys a response schema does not require are `NotRequired`. Timestamps are the server's\n"
+        "Keys a response schema does not require are `NotRequired`, except those its\n"
+        "`x-synap-typed-present` lists. Timestamps are the server's\n"
         "own strings. Keys a newer server adds are kept in the dict (the schemas allow them).\n"
         '"""\n',
         "from __future__ import annotations",
@@ -383,7 +388,7 @@ def render_responses(facts: dict[str, Any]) -> str:
                     f"{name}.{key}: not a Python identifier; cannot be a TypedDict key"
                 )
             annotation = _annotation(prop, typed)
-            if not prop["required"]:
+            if not prop["required"] and key not in schema.get("typed_present", ()):
                 annotation = f"NotRequired[{annotation}]"
             out.append(f"    {key}: {annotation}")
             if prop["description"]:

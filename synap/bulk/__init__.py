@@ -10,11 +10,21 @@ return a `BulkSummary`: totals, and every item not stored with its position and 
 - A call that still fails after the SDK's retries has its items reported (stage `"error"`,
   with the `SynapError`), not marked done. An authentication (401/403), credits (402) or
   not-found (404) error stops the job and is raised, since every other call would fail alike.
+- Each call's idempotency key is derived from what it carries: its entries as sent, with their
+  input positions. Two runs are the same job when they read the same items at the same
+  positions with the same chunk size (and API key): a rerun, with or without a checkpoint,
+  makes the same calls under the same keys and a server that honours the key replays them,
+  storing nothing twice. Equal items at two positions are two items.
 - `checkpoint=PATH` makes the job resumable: each confirmed call is appended (fsynced) to the
-  file; a rerun with the same input skips what was stored and resends the rest under the same
-  idempotency keys (derived from the job and the chunk's content), so a call whose response
-  was lost is not stored twice by a server that honours the key. A checkpoint of another job
-  or input raises `CheckpointError` before anything of it is misapplied.
+  file; a rerun skips what was stored and sends the rest, fixed items included. A checkpoint
+  of another job or input raises `CheckpointError` before anything of it is misapplied.
+- With `preserve_order` (messages), once a turn is not stored (invalid, rejected, or its call
+  failed) the later turns of its conversation are held back (stage `"held"`), so that a
+  rerun stores the conversation in order. With a checkpoint, a conversation's turns after a
+  message without customer_id go in a call of their own, sent once the server has judged that
+  message (a B2B instance rejects it entry by entry), until the server stores one. A wrong
+  URL (no call could reach Synap) stops the job like a refused key.
+- `max_body_bytes=N`: an item larger than one call can carry is invalid, never sent.
 - Progress: `on_progress(done, total)` after each call, `total` from `total=` or len(), else
   None. `on_result(position, result)` gets each stored entry's result as the server sent it.
 """
@@ -29,6 +39,7 @@ from synap import _headers
 from synap._errors import (
     AuthenticationError,
     InsufficientCreditsError,
+    NetworkError,
     NotFoundError,
     PayloadTooLargeError,
     SynapError,
@@ -80,7 +91,13 @@ def _message_outcomes(response: Any, sent: int) -> list[tuple[str | None, Any]]:
         error = result.get("error") if isinstance(result, dict) else "malformed result"
         return None if error is None else str(error)
 
-    outcomes = per_entry(results, sent, error_of)
+    if len(results) == sent:  # the usual answer: one result per entry, most of them stored
+        outcomes: list[tuple[str | None, Any]] = [
+            (None, r) if type(r) is dict and r.get("error") is None else (error_of(r), r)
+            for r in results
+        ]
+    else:
+        outcomes = per_entry(results, sent, error_of)
     for index, reason in listed.items():
         if 0 <= index < sent and outcomes[index][0] is None:
             outcomes[index] = (reason, outcomes[index][1])
@@ -101,6 +118,11 @@ def _conversation_of(entry: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
+def _without_customer(entry: dict[str, Any]) -> bool:
+    # A B2B instance refuses a message without customer_id, entry by entry; a B2C one takes it.
+    return entry.get("customer_id") is None
+
+
 def _messages_kind() -> Kind:
     from synap import _validation
 
@@ -113,6 +135,9 @@ def _messages_kind() -> Kind:
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
         split_errors=(PayloadTooLargeError,),
+        envelope_bytes=len(b'{"messages":[]}'),
+        unreachable_errors=(NetworkError,),
+        risky=_without_customer,
     )
 
 
@@ -128,6 +153,8 @@ def _documents_kind() -> Kind:
         fatal_errors=_FATAL,
         call_errors=(SynapError,),
         split_errors=(PayloadTooLargeError,),
+        envelope_bytes=len(b'{"documents":[],"fail_fast":false}'),
+        unreachable_errors=(NetworkError,),
     )
 
 
@@ -142,6 +169,7 @@ def _job(
     on_result: ResultCallback | None,
     dry_run: bool,
     preserve_order: bool,
+    max_body_bytes: int | None,
 ) -> Job:
     return Job(
         kind,
@@ -152,7 +180,17 @@ def _job(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=_check_max_body_bytes(max_body_bytes),
     )
+
+
+def _check_max_body_bytes(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SynapValidationError(
+            f"max_body_bytes must be a positive int or None, not {value!r}",
+            field="max_body_bytes",
+        )
+    return value
 
 
 def record_messages(
@@ -168,6 +206,7 @@ def record_messages(
     dry_run: bool = False,
     preserve_order: bool = True,
     extra_headers: Mapping[str, str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """Record any number of messages through `conversation.record_messages_batch` (blocking).
 
@@ -184,14 +223,12 @@ def record_messages(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=max_body_bytes,
     )
+    from synap.bulk._send import send_messages
+
     return run_sync(
-        job,
-        messages,
-        lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key, extra_headers=extra_headers
-        ),
-        concurrency,
+        job, messages, lambda chunk: send_messages(conversation, chunk, extra_headers), concurrency
     )
 
 
@@ -208,6 +245,7 @@ async def arecord_messages(
     dry_run: bool = False,
     preserve_order: bool = True,
     extra_headers: Mapping[str, str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """The async twin of `record_messages` (`messages` may be an async iterable)."""
     _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
@@ -221,13 +259,14 @@ async def arecord_messages(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=preserve_order,
+        max_body_bytes=max_body_bytes,
     )
+    from synap.bulk._send import asend_messages
+
     return await run_async(
         job,
         messages,
-        lambda chunk: conversation.record_messages_batch(
-            chunk.items, idempotency_key=chunk.idempotency_key, extra_headers=extra_headers
-        ),
+        lambda chunk: asend_messages(conversation, chunk, extra_headers),
         concurrency,
     )
 
@@ -244,6 +283,7 @@ def bulk_create(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     extra_headers: Mapping[str, str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """Ingest any number of documents through `memories.batch_create` (blocking).
 
@@ -260,6 +300,7 @@ def bulk_create(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=False,
+        max_body_bytes=max_body_bytes,
     )
     return run_sync(
         job,
@@ -286,6 +327,7 @@ async def abulk_create(
     on_result: ResultCallback | None = None,
     dry_run: bool = False,
     extra_headers: Mapping[str, str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> BulkSummary:
     """The async twin of `bulk_create` (`documents` may be an async iterable)."""
     _headers.call_headers(extra_headers, bulk=True)  # refused before the job starts
@@ -299,6 +341,7 @@ async def abulk_create(
         on_result=on_result,
         dry_run=dry_run,
         preserve_order=False,
+        max_body_bytes=max_body_bytes,
     )
     return await run_async(
         job,

@@ -2,7 +2,7 @@
 
 Format (JSON Lines, append-only, one line flushed and fsynced per confirmed call):
 
-    {"synap_bulk_checkpoint": 1, "kind": "messages", "job_id": "<32 hex>", "chunk_size": 100}
+    {"synap_bulk_checkpoint": 2, "kind": "messages", "job_id": "<32 hex>", "chunk_size": 100}
     {"chunk": 0, "stored": [[0, 99]], "digest": "<sha256 hex>"}
     {"chunk": 1, "stored": [[100, 104], [106, 199]], "digest": "<sha256 hex>"}
 
@@ -24,7 +24,9 @@ from typing import IO, Any
 
 from synap._errors import SynapError
 
-FORMAT_VERSION = 1
+# 2: digests of the entries as sent (compact JSON) with their positions; 1 hashed each entry
+# with its keys sorted. A version-1 file cannot be checked against its input, so it is refused.
+FORMAT_VERSION = 2
 
 
 class CheckpointError(SynapError):
@@ -125,8 +127,14 @@ class Checkpoint:
                 ) from None
             records.append(record)
         header = records[0] if records else {}
-        if header.get("synap_bulk_checkpoint") != FORMAT_VERSION:
-            raise CheckpointError(f"{p} is not a synap bulk checkpoint (version 1)")
+        version = header.get("synap_bulk_checkpoint")
+        if version == 1:
+            raise CheckpointError(
+                f"{p} was written by an older synap (checkpoint version 1); finish that job "
+                "with the version that started it (a new checkpoint file starts it over)"
+            )
+        if version != FORMAT_VERSION:
+            raise CheckpointError(f"{p} is not a synap bulk checkpoint (version {FORMAT_VERSION})")
         if header.get("kind") != kind:
             raise CheckpointError(
                 f"{p} is the checkpoint of a {header.get('kind')} job, not of a {kind} job; "

@@ -31,6 +31,37 @@ DOCUMENT_TYPES: dict[str, str] = {
 }
 
 
+# The document_type of a document that names none and whose file says nothing (one default,
+# for whole files and for records alike).
+DEFAULT_DOCUMENT_TYPE = "document"
+
+# Files that hold binary data by their type: never read as text in another encoding.
+_BINARY_TYPES = frozenset(("pdf", "image", "audio"))
+
+
+def request_fields() -> frozenset[str]:
+    """The keys of a `CreateMemoryRequest`, from the generated model (so from the spec)."""
+    import attrs
+    from synap_api.models import CreateMemoryRequest
+
+    return frozenset(
+        f.name for f in attrs.fields(CreateMemoryRequest) if f.name != "additional_properties"
+    )
+
+
+def is_request_record(value: object, fields: frozenset[str]) -> bool:
+    """Whether a JSON object is a `CreateMemoryRequest` (a `document` and only its keys)
+    rather than a document that happens to be JSON."""
+    return isinstance(value, dict) and "document" in value and value.keys() <= fields
+
+
+def _blank(document: object) -> bool:
+    return document is None or (isinstance(document, str) and not document.strip())
+
+
+_EMPTY = "the document is empty: nothing to ingest (remove it, or fill it in)"
+
+
 class TimestampError(ValueError):
     """A timestamp that could not be understood."""
 
@@ -110,19 +141,23 @@ class SourceMap:
         return name if line is None else f"{name}:{line}"
 
 
-def _json_lines(path: Path, blanks: list[int]) -> Iterator[Any]:
-    """Each non-blank line of a JSONL file as a parsed value, or an InvalidItem saying why."""
+def _json_lines(path: Path, blanks: list[int], encoding: str | None = None) -> Iterator[Any]:
+    """Each non-blank line of a JSONL file as a parsed value, or an InvalidItem saying why.
+    Lines are UTF-8 unless `encoding` names another."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 blanks.append(number)
                 continue
             try:
-                yield json.loads(raw)
+                yield json.loads(raw if encoding is None else raw.decode(encoding))
             except UnicodeDecodeError:
-                yield InvalidItem("line is not UTF-8 text")
+                yield InvalidItem(
+                    f"the line is not {encoding or 'UTF-8'} text; pass --encoding with the "
+                    "file's encoding (e.g. --encoding cp1252)"
+                )
             except ValueError as exc:
-                yield InvalidItem(f"not valid JSON: {exc}")
+                yield InvalidItem(f"the line is not valid JSON: {exc}")
 
 
 def read_messages(
@@ -132,6 +167,7 @@ def read_messages(
     timestamp_field: str = "timestamp",
     naive_tz: tzinfo = UTC,
     source_map: SourceMap | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Any]:
     """The messages of a JSONL file, one JSON object per line, for `record_messages_bulk`.
 
@@ -141,11 +177,14 @@ def read_messages(
     """
     p = Path(path)
     blanks = (source_map or SourceMap()).add_file(0, str(p), lines=True)
-    for value in _json_lines(p, blanks):
+    for value in _json_lines(p, blanks, encoding):
         if isinstance(value, InvalidItem):
             yield value
         elif not isinstance(value, dict):
-            yield InvalidItem(f"a message must be a JSON object, not {type(value).__name__}")
+            yield InvalidItem(
+                f"the line is a JSON {type(value).__name__}, not an object: a message is one "
+                "JSON object per line"
+            )
         else:
             yield _with_defaults(value, defaults, timestamp_field, naive_tz)
 
@@ -163,7 +202,9 @@ def _with_defaults(
         try:
             record[time_field] = to_utc_iso(record[time_field], naive_tz=naive_tz)
         except TimestampError as exc:
-            return InvalidItem(f"{time_field}: {exc}")
+            return InvalidItem(
+                f"{time_field}: {exc}; write it as ISO-8601 (2024-05-01T12:00:00Z) or RFC 2822"
+            )
     return record
 
 
@@ -214,19 +255,26 @@ def read_documents(
     created_at_field: str = "document_created_at",
     naive_tz: tzinfo = UTC,
     source_map: SourceMap | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Any]:
     """Documents for `bulk_create`, from files and folders.
 
     - `.jsonl` / `.ndjson`: one document per line, each a `CreateMemoryRequest` as JSON (at
       least `document`); missing keys come from `defaults`.
-    - `.json`: the file's JSON object is the document.
-    - any other file: its UTF-8 text is the document; `document_type` from its extension
-      (`.eml` email, `.vtt`/`.srt` meeting-transcript, ...; else `document`).
-    `document_type` overrides the inferred type. `document_created_at` is read from the
-    record's `created_at_field`, else (whole files) the file's modification time; either way
-    sent as ISO-8601 UTC. Each whole file's path goes in `metadata["source"]`.
+    - `.json`: an object with `document` and only `CreateMemoryRequest` keys is such a record;
+      any other JSON value is the document itself.
+    - any other file: its text is the document; `document_type` from its extension (`.eml`
+      email, `.vtt`/`.srt` meeting-transcript, ...). Text is UTF-8 (a BOM is dropped), else
+      `encoding` when given, else Windows-1252/Latin-1; files of a binary type (pdf, image,
+      audio) or with NUL bytes are reported, not guessed at.
+    Type: the one a record names, else `document_type` (the CLI's `--document-type`), else
+    the one the file's extension suggests, else `"document"`. `document_created_at` is read
+    from the record's `created_at_field`, else the file's modification time; either way sent
+    as ISO-8601 UTC. Each whole file's path goes in `metadata["source"]`. Empty documents are
+    reported, never sent.
     """
     smap = source_map or SourceMap()
+    fields = request_fields()
     position = 0
     for path in document_files(paths):
         suffix = path.suffix.lower()
@@ -234,24 +282,72 @@ def read_documents(
             blanks = smap.add_file(position, str(path), lines=True)
             if not path.is_file():
                 continue
-            for value in _json_lines(path, blanks):
+            for value in _json_lines(path, blanks, encoding):
                 position += 1
                 if isinstance(value, InvalidItem):
                     yield value
                 elif not isinstance(value, dict):
-                    yield InvalidItem("a document record must be a JSON object")
+                    yield InvalidItem(
+                        f"the line is a JSON {type(value).__name__}, not an object: each line "
+                        "is one CreateMemoryRequest object, with at least a document"
+                    )
                 else:
-                    if created_at_field != "document_created_at" and created_at_field in value:
-                        value["document_created_at"] = value.pop(created_at_field)
-                    record = dict(defaults or {})
-                    if document_type is not None:
-                        record["document_type"] = document_type
-                    record.update({k: v for k, v in value.items() if v is not None})
-                    yield _with_defaults(record, None, "document_created_at", naive_tz)
+                    yield _record(value, document_type, defaults, created_at_field, naive_tz)
             continue
         smap.add_file(position, str(path), lines=False)
         position += 1
-        yield _whole_file(path, suffix, document_type, defaults, created_at_field, naive_tz)
+        yield _whole_file(
+            path, suffix, document_type, defaults, created_at_field, naive_tz, encoding, fields
+        )
+
+
+def _record(
+    value: dict[str, Any],
+    document_type: str | None,
+    defaults: Mapping[str, Any] | None,
+    created_at_field: str,
+    naive_tz: tzinfo,
+) -> dict[str, Any] | InvalidItem:
+    """A `CreateMemoryRequest` record (a JSONL line, a .json file) as sent."""
+    if created_at_field != "document_created_at" and created_at_field in value:
+        value["document_created_at"] = value.pop(created_at_field)
+    if "document" in value and _blank(value["document"]):
+        return InvalidItem(_EMPTY)
+    record = dict(defaults or {})
+    record["document_type"] = document_type or DEFAULT_DOCUMENT_TYPE
+    record.update({k: v for k, v in value.items() if v is not None})
+    return _with_defaults(record, None, "document_created_at", naive_tz)
+
+
+def _text(data: bytes, suffix: str, encoding: str | None) -> str | InvalidItem:
+    """A file's bytes as text, or why they are not."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            return InvalidItem(
+                f"the file is not {encoding} text (byte {exc.start}); pass the file's own "
+                "encoding with --encoding"
+            )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" not in data:  # NUL is UTF-8 too, but no text file holds one
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    if DOCUMENT_TYPES.get(suffix) in _BINARY_TYPES or b"\x00" in data:
+        return InvalidItem(
+            "binary file: Synap ingests text or JSON documents; extract the text first and "
+            "import that (with --document-type to keep the type)"
+        )
+    try:
+        return data.decode("cp1252")  # the usual 8-bit text; Latin-1 where cp1252 has a gap
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _whole_file(
@@ -261,31 +357,40 @@ def _whole_file(
     defaults: Mapping[str, Any] | None,
     created_at_field: str,
     naive_tz: tzinfo,
+    encoding: str | None,
+    fields: frozenset[str],
 ) -> dict[str, Any] | InvalidItem:
     try:
         data = path.read_bytes()
         mtime = path.stat().st_mtime
     except OSError as exc:
-        return InvalidItem(f"cannot read: {exc.strerror or exc}")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return InvalidItem(
-            "binary file: Synap ingests text or JSON documents; extract the text first and "
-            "import that (with --document-type to keep the type)"
-        )
+        return InvalidItem(f"the file cannot be read: {exc.strerror or exc}")
+    text = _text(data, suffix, encoding)
+    if isinstance(text, InvalidItem):
+        return text
+    if not text.strip():
+        return InvalidItem(_EMPTY)
     content: Any = text
     created: Any = None
     if suffix == ".json":
         try:
             content = json.loads(text)
         except ValueError as exc:
-            return InvalidItem(f"not valid JSON: {exc}")
+            return InvalidItem(f"the file is not valid JSON: {exc}")
+        if is_request_record(content, fields):
+            if created_at_field not in content and "document_created_at" not in content:
+                content[created_at_field] = mtime
+            metadata = content.get("metadata")
+            if isinstance(metadata, dict) and "source" not in metadata:
+                content["metadata"] = {**metadata, "source": str(path)}
+            elif metadata is None:
+                content["metadata"] = {"source": str(path)}
+            return _record(content, document_type, defaults, created_at_field, naive_tz)
         if isinstance(content, dict):
             created = content.get(created_at_field)
     record: dict[str, Any] = dict(defaults or {})
     record["document"] = content
-    record["document_type"] = document_type or DOCUMENT_TYPES.get(suffix, "document")
+    record["document_type"] = document_type or DOCUMENT_TYPES.get(suffix) or DEFAULT_DOCUMENT_TYPE
     record["document_created_at"] = created if created is not None else mtime
     metadata = dict(record.get("metadata") or {})
     metadata["source"] = str(path)

@@ -59,8 +59,7 @@ def run_sync(
             if job.fatal is not None:
                 break
         else:
-            chunk = job.end()
-            if chunk is not None:
+            while (chunk := job.end()) is not None:  # the last chunk, and any held for later
                 start(chunk)
         while running:
             drain_one()
@@ -163,8 +162,7 @@ async def run_async(
                         if job.fatal is not None:
                             break
                 if job.fatal is None:
-                    chunk = job.end()
-                    if chunk is not None:
+                    while (chunk := job.end()) is not None:  # the last chunk, and any held
                         await start(chunk)
                 while running:
                     await drain_one()

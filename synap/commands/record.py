@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idempotency-key", help="name this write, to repeat it safely")
     parser.add_argument("--base-url", help="Synap URL (default: $SYNAP_BASE_URL)")
     parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// URL off this machine (the key crosses the network in "
+        "clear text)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _fail(f"--metadata is not valid JSON: {exc}", EXIT_USAGE)
     try:
-        with Synap(api_key=args.api_key, base_url=args.base_url) as client:
+        with Synap(
+            api_key=args.api_key,
+            base_url=args.base_url,
+            allow_insecure_http=args.allow_insecure_http,
+        ) as client:
             result = client.conversation.record_message(
                 args.conversation_id,
                 args.role,
@@ -76,5 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"synap record: {message}", file=sys.stderr)
+    from synap.commands._advice import plain
+
+    print(f"synap record: {plain(message)}", file=sys.stderr)
     return code

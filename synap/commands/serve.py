@@ -14,7 +14,7 @@ import argparse
 import logging
 import sys
 
-SERVER_EXTRA_HINT = "the local server needs the server extra: pip install 'synap[server]'"
+SERVER_EXTRA_HINT = "the local server needs the server extra: pip install 'synap-memory[server]'"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

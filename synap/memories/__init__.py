@@ -7,7 +7,7 @@ take the same arguments and return the same `BatchCreateResponse`.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ class Memories:
 
     def batch_create(
         self,
-        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        documents: Sequence[CreateMemoryRequest | dict[str, Any]],
         fail_fast: bool = False,
         *,
         idempotency_key: str | None = None,
@@ -74,7 +74,7 @@ class Memories:
         call; for more, see `synap.bulk`.
 
         Args:
-            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+            documents: A list of `CreateMemoryRequest` objects or dicts with the same keys (mixed):
                 `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
                 `customer_id`, `scope`, `mode`, `metadata`.
             fail_fast: If True, the entire batch is rejected as soon as any single document
@@ -129,14 +129,16 @@ class Memories:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         extra_headers: Mapping[str, str] | None = None,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
 
         `documents` may be any iterable or generator; it is read lazily. Invalid
-        documents are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without duplicates.
+        documents are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the documents it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored.
 
         Args:
             documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
@@ -149,6 +151,8 @@ class Memories:
             dry_run: Validate and count only; send nothing.
             extra_headers: More headers for every call of the job (as for
                 `batch_create`; not `Idempotency-Key`: each call has its own).
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -172,6 +176,7 @@ class Memories:
             on_result=on_result,
             dry_run=dry_run,
             extra_headers=extra_headers,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
@@ -193,7 +198,7 @@ class AsyncMemories:
 
     async def batch_create(
         self,
-        documents: list[CreateMemoryRequest] | list[dict[str, Any]],
+        documents: Sequence[CreateMemoryRequest | dict[str, Any]],
         fail_fast: bool = False,
         *,
         idempotency_key: str | None = None,
@@ -209,7 +214,7 @@ class AsyncMemories:
         call; for more, see `synap.bulk`.
 
         Args:
-            documents: List of `CreateMemoryRequest` objects (or dicts with the same keys):
+            documents: A list of `CreateMemoryRequest` objects or dicts with the same keys (mixed):
                 `document`, `document_type`, `document_id`, `document_created_at`, `user_id`,
                 `customer_id`, `scope`, `mode`, `metadata`.
             fail_fast: If True, the entire batch is rejected as soon as any single document
@@ -265,14 +270,16 @@ class AsyncMemories:
         on_result: Callable[[int, Any], None] | None = None,
         dry_run: bool = False,
         extra_headers: Mapping[str, str] | None = None,
+        max_body_bytes: int | None = None,
     ) -> BulkSummary:
         """Ingest any number of documents: `batch_create` calls of at most `chunk_size`
         (default 100) documents with `fail_fast=False`, at most `concurrency` at a time.
 
         `documents` may be any iterable or generator (or async iterable); it is read lazily. Invalid
-        documents are reported, never sent, and do not stop the rest. Each call has an
-        idempotency key derived from the job and its content, so with `checkpoint=PATH` a
-        rerun of the same input skips what was stored and resends the rest without duplicates.
+        documents are reported, never sent, and do not stop the rest. Each call's
+        idempotency key is derived from the documents it carries and their positions, so a
+        rerun of the same input stores nothing twice, with or without a checkpoint; with
+        `checkpoint=PATH` it also skips what was stored.
 
         Args:
             documents: `CreateMemoryRequest` objects or dicts, as for `batch_create`.
@@ -285,6 +292,8 @@ class AsyncMemories:
             dry_run: Validate and count only; send nothing.
             extra_headers: More headers for every call of the job (as for
                 `batch_create`; not `Idempotency-Key`: each call has its own).
+            max_body_bytes: The largest body a call may have: an item larger than one call
+                can carry is reported as invalid instead of sent (None: no check).
 
         Returns:
             A `synap.bulk.BulkSummary`: `total`, `succeeded`, `failed`, `skipped`, `calls`
@@ -308,6 +317,7 @@ class AsyncMemories:
             on_result=on_result,
             dry_run=dry_run,
             extra_headers=extra_headers,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:

@@ -1,6 +1,6 @@
 """The local Synap server: the three operations of `openapi/synap.yaml` on loopback, over SQLite.
 
-Needs the `server` extra (`pip install 'synap[server]'`). Public names:
+Needs the `server` extra (`pip install 'synap-memory[server]'`). Public names:
 
 - `LocalServer`: the server in a background thread (a context manager): `.url`, `.api_key`,
   `.db_path`, `.store`, `.stop()`, `.restart()`, `.reset()`, `.fault_counts()`.

@@ -96,6 +96,7 @@ def test_invalid_items_are_reported_with_positions_and_never_sent(
         items,
         watch=watch,
         on_progress=lambda done, total: progress.append((done, total)),
+        preserve_order=False,  # one conversation: else every later turn is held back
     )
 
     failures = {f.position: f for f in summary.failures}
@@ -187,7 +188,9 @@ def test_a_lost_response_is_not_stored_twice_on_resume(
     )
     assert (first.succeeded, first.failed, first.calls) == (300, 750, 4)
     assert {f.position for f in first.failures} == set(range(300, 1050))
-    assert all(f.stage == "error" for f in first.failures)
+    # The lost call's items failed; the later turns were held back with its error.
+    assert {f.position for f in first.failures if f.stage == "error"} == set(range(300, 400))
+    assert {f.position for f in first.failures if f.stage == "held"} == set(range(400, 1050))
     assert all(isinstance(f.error, NetworkError) for f in first.failures)
     assert len(stored_contents(server)) == 400  # the server did store the 4th call
 
@@ -230,6 +233,8 @@ def test_progress_reaches_total(facade: str, server: LocalServer) -> None:
         items,
         chunk_size=50,
         on_progress=lambda done, total: seen.append((done, total)),
+        preserve_order=False,  # one conversation: else its turns after 7 are held back
+        concurrency=1,
     )
     # The invalid item counts as done when its chunk is cut, the others when their call
     # answers: done only grows, and reaches the total.
@@ -258,8 +263,11 @@ def test_dry_run_validates_and_sends_nothing(facade: str, server: LocalServer) -
         dry_run=True,
     )
     assert summary.dry_run
-    assert (summary.total, summary.succeeded, summary.failed, summary.calls) == (300, 0, 1, 0)
-    assert [f.position for f in summary.failures] == [9]
+    # As the real run would: the invalid turn, and the later turns of its conversation held.
+    assert (summary.total, summary.succeeded, summary.failed, summary.calls) == (300, 0, 291, 0)
+    assert [(f.position, f.stage) for f in summary.failures] == [(9, "invalid")] + [
+        (p, "held") for p in range(10, 300)
+    ]
     assert watch.calls == []
     assert stored_contents(server) == []
 

@@ -30,14 +30,20 @@ def drive(job: Job, items: list[Any], *, stop_after: int | None = None) -> list[
     """Run `job` as a runner would, answering every call 'all stored'."""
     job.open()
     sent: list[Chunk] = []
+
+    def answer(chunk: Chunk | None) -> bool:
+        if chunk is not None:
+            sent.append(chunk)
+            job.complete(chunk, stored_all(chunk))
+        return stop_after is not None and len(sent) == stop_after
+
     try:
-        for item in [*items, None]:
-            chunk = job.add(item) if item is not None else job.end()
-            if chunk is not None:
-                sent.append(chunk)
-                job.complete(chunk, stored_all(chunk))
-                if stop_after is not None and len(sent) == stop_after:
-                    break
+        for item in items:
+            if answer(job.add(item)):
+                return sent
+        while (chunk := job.end()) is not None:
+            if answer(chunk):
+                return sent
     finally:
         job.close()
     return sent
@@ -125,8 +131,16 @@ def test_kind_and_chunk_size_must_match(tmp_path: Path) -> None:
     cp.close()
     assert cp.chunk_size == 50
     header = json.loads(path.read_text().splitlines()[0])
-    assert header["synap_bulk_checkpoint"] == 1
+    assert header["synap_bulk_checkpoint"] == 2
     assert header["kind"] == "messages"
+
+
+def test_a_version_1_checkpoint_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    path = tmp_path / "old.ckpt"
+    header = {"synap_bulk_checkpoint": 1, "kind": "messages", "job_id": "a" * 32, "chunk_size": 100}
+    path.write_text(json.dumps(header) + "\n")
+    with pytest.raises(CheckpointError, match="older synap"):
+        drive(Job(_messages_kind(), checkpoint_path=path), [message(0)])
 
 
 def test_a_checkpoint_in_use_is_refused(tmp_path: Path) -> None:
@@ -154,15 +168,30 @@ def test_chunk_size_above_100_is_refused(size: Any) -> None:
     assert caught.value.field == "chunk_size"
 
 
-def test_keys_depend_on_job_chunk_and_content_only(tmp_path: Path) -> None:
+def test_keys_derive_from_the_input_alone(tmp_path: Path) -> None:
     items = [message(i) for i in range(150)]
-    a = drive(Job(_messages_kind(), checkpoint_path=tmp_path / "a"), items, stop_after=1)
-    b = drive(Job(_messages_kind(), checkpoint_path=tmp_path / "b"), items, stop_after=1)
-    assert a[0].idempotency_key != b[0].idempotency_key  # another job
-    (tmp_path / "a").write_text((tmp_path / "a").read_text().splitlines()[0] + "\n")
-    again = drive(Job(_messages_kind(), checkpoint_path=tmp_path / "a"), items)
-    assert again[0].idempotency_key == a[0].idempotency_key
-    assert len({c.idempotency_key for c in again}) == 2
+    keys = [c.idempotency_key for c in drive(Job(_messages_kind()), items)]
+    assert len(set(keys)) == 2
+    # Another run of the same input is the same job: with or without a checkpoint, same keys.
+    assert [c.idempotency_key for c in drive(Job(_messages_kind()), items)] == keys
+    ckpt = [
+        c.idempotency_key
+        for c in drive(Job(_messages_kind(), checkpoint_path=tmp_path / "a"), items)
+    ]
+    assert ckpt == keys
+    # One changed entry changes its call's key only.
+    changed = [*items[:120], message(999), *items[121:]]
+    other = [c.idempotency_key for c in drive(Job(_messages_kind()), changed)]
+    assert other[0] == keys[0]
+    assert other[1] != keys[1]
+    # Two equal lines are two turns: the same content at other positions is another call.
+    same = [message(0)] * 100
+    shifted = [message(0)] * 101
+    a = drive(Job(_messages_kind()), same)
+    b = drive(Job(_messages_kind()), shifted)
+    assert a[0].idempotency_key == b[0].idempotency_key
+    assert b[1].idempotency_key != a[0].idempotency_key
+    assert len(b[1].items) == 1
 
 
 def test_a_torn_header_starts_afresh(tmp_path: Path) -> None:

@@ -75,6 +75,9 @@ def test_import_messages_reports_bad_lines_and_stores_the_rest(
             "user_1",
             "--customer-id",
             "cust_1",
+            "--no-preserve-order",  # one conversation: else its turns after line 7 are held
+            "--concurrency",
+            "1",  # and so its calls in input order
             *conn(server),
         ]
     )
@@ -88,7 +91,8 @@ def test_import_messages_reports_bad_lines_and_stores_the_rest(
     assert "the day after tomorrow" in report[3]
     assert "UUID" in report[4]
     # Not a terminal: plain progress lines on stderr, the last one complete.
-    assert "250/250" in err.splitlines()[-1]
+    assert "250/250" in err.splitlines()[-2]
+    assert "rerunning this command as is stores nothing twice" in err.splitlines()[-1]
 
     (conversation,) = read_snapshot(server.db_path)["conversations"]
     stored = conversation["messages"]
@@ -104,15 +108,33 @@ def test_dry_run_sends_nothing(
     server: LocalServer, transcript: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["import", "messages", str(transcript), "--conversation-id", CID, "--dry-run"]
-    assert main([*args, *conn(server)]) == 1
+    assert main([*args, "--no-preserve-order", *conn(server)]) == 1
     out, _ = capsys.readouterr()
-    assert out.splitlines()[0] == "dry run, nothing sent: 250 lines read, 246 valid, 4 invalid"
+    assert out.splitlines()[0] == (
+        "dry run, nothing sent: 250 lines read, 246 valid, 4 would not be stored"
+    )
     assert [r.split(":")[0] for r in out.splitlines()[1:]] == [
         "line 3",
         "line 7",
         "line 120",
         "line 251",
     ]
+    # In order (the default), line 7's conversation stops there, as the real run would.
+    assert main([*args, *conn(server)]) == 1
+    out, _ = capsys.readouterr()
+    report = out.splitlines()
+    assert report[0] == (
+        "dry run, nothing sent: 250 lines read, 5 valid, 245 would not be stored "
+        "(241 of them held back behind an invalid turn)"
+    )
+    assert report[1].startswith("line 3: invalid: the line is not valid JSON")
+    assert report[2].startswith("line 7: invalid: role must be")
+    held = f"held: held back: an earlier turn of conversation {CID} (line 7) is invalid; "
+    assert report[3].startswith(f"line 8 to line 119: {held}")
+    assert report[4].startswith("line 120: invalid: timestamp: cannot read")
+    assert report[5].startswith(f"line 121 to line 250: {held}")
+    assert report[6].startswith("line 251: invalid: conversation_id must be a UUID")
+    assert len(report) == 7
     assert stored_contents(server) == []
     assert server.store is not None
     assert server.store.counts()["idempotency_keys"] == 0
@@ -175,7 +197,7 @@ def test_usage_errors_exit_2(
     assert main(["import", "messages", str(path), "--timezone", "Nowhere/Land", *conn(server)]) == 2
     ckpt = tmp_path / "docs.ckpt"
     ckpt.write_text(
-        '{"synap_bulk_checkpoint":1,"kind":"documents","job_id":"x","chunk_size":100}\n'
+        '{"synap_bulk_checkpoint":2,"kind":"documents","job_id":"x","chunk_size":100}\n'
     )
     assert main(["import", "messages", str(path), "--checkpoint", str(ckpt), *conn(server)]) == 2
     assert "documents job" in capsys.readouterr().err
@@ -286,6 +308,7 @@ def test_the_command_line_entry_point(server: LocalServer, transcript: Path) -> 
             CID,
             "--customer-id",
             "c1",
+            "--no-preserve-order",
         ],
         capture_output=True,
         text=True,

@@ -158,3 +158,88 @@ def test_document_type_override(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     (doc,) = read_documents([tmp_path / "notes.txt"], document_type="meeting-transcript")
     assert doc["document_type"] == "meeting-transcript"
+
+
+def test_text_in_other_encodings_is_read_as_text(tmp_path: Path) -> None:
+    (tmp_path / "a-latin1.txt").write_bytes("Café crème, naïve façade".encode("latin-1"))
+    smart = "\u201csmart quotes\u201d \u2013 \u20ac5"  # curly quotes, an en dash, the euro
+    (tmp_path / "b-cp1252.txt").write_bytes(smart.encode("cp1252"))
+    (tmp_path / "c-utf16.txt").write_text("Grüße aus Köln", encoding="utf-16")
+    (tmp_path / "d-bom.txt").write_bytes("\ufeffwith a BOM".encode())
+    (tmp_path / "e.bin").write_bytes(b"\x00\x01\x02binary\x00")
+    docs = list(read_documents([tmp_path]))
+    assert [d["document"] if isinstance(d, dict) else d.reason[:11] for d in docs] == [
+        "Café crème, naïve façade",
+        smart,
+        "Grüße aus Köln",
+        "with a BOM",
+        "binary file",
+    ]
+    # --encoding names the encoding instead of guessing, for documents and JSONL lines alike.
+    (tmp_path / "koi8.txt").write_bytes("Привет".encode("koi8_r"))
+    (doc,) = read_documents([tmp_path / "koi8.txt"], encoding="koi8_r")
+    assert doc["document"] == "Привет"
+    (tmp_path / "lines.jsonl").write_bytes(
+        json.dumps({"document": "naïve"}, ensure_ascii=False).encode("latin-1") + b"\n"
+    )
+    (bad,) = read_documents([tmp_path / "lines.jsonl"])
+    assert isinstance(bad, InvalidItem)
+    assert "--encoding" in bad.reason
+    (good,) = read_documents([tmp_path / "lines.jsonl"], encoding="latin-1")
+    assert good["document"] == "naïve"
+
+
+def test_a_json_file_shaped_like_a_request_is_a_record(tmp_path: Path) -> None:
+    record = {
+        "document": "Renewal notice",
+        "document_type": "email",
+        "document_id": "doc-1",
+        "user_id": "user_1",
+        "metadata": {"tag": "billing"},
+    }
+    (tmp_path / "record.json").write_text(json.dumps(record))
+    (tmp_path / "data.json").write_text(json.dumps({"document": "x", "author": "not a field"}))
+    data, rec = read_documents([tmp_path], defaults={"customer_id": "c1"})
+    assert rec["document"] == "Renewal notice"
+    assert rec["document_type"] == "email"
+    assert rec["document_id"] == "doc-1"
+    assert rec["customer_id"] == "c1"
+    assert rec["metadata"] == {"tag": "billing", "source": str(tmp_path / "record.json")}
+    assert rec["document_created_at"].endswith("Z")  # the file's time, as for any file
+    # Keys that are not CreateMemoryRequest fields: the JSON is the document itself.
+    assert data["document"] == {"document": "x", "author": "not a field"}
+    assert data["document_type"] == "document"
+
+
+def test_one_default_document_type(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("file")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"document": "record"}) + "\n")
+    (tmp_path / "c.json").write_text(json.dumps({"document": "json record"}))
+    docs = list(read_documents([tmp_path]))
+    assert [d["document_type"] for d in docs] == ["document"] * 3
+    typed = list(read_documents([tmp_path], document_type="email"))
+    assert [d["document_type"] for d in typed] == ["email"] * 3
+
+
+def test_empty_documents_are_reported_not_sent(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("")
+    (tmp_path / "b.md").write_text("  \n\t\n")
+    (tmp_path / "c.jsonl").write_text(
+        json.dumps({"document": ""}) + "\n" + json.dumps({"document": "ok"}) + "\n"
+    )
+    a, b, c1, c2 = read_documents([tmp_path])
+    for empty in (a, b, c1):
+        assert isinstance(empty, InvalidItem)
+        assert "the document is empty" in empty.reason
+    assert c2["document"] == "ok"
+
+
+def test_request_fields_come_from_the_generated_model() -> None:
+    import attrs
+    from synap_api.models import CreateMemoryRequest
+
+    from synap.bulk._files import request_fields
+
+    names = {f.name for f in attrs.fields(CreateMemoryRequest)} - {"additional_properties"}
+    assert request_fields() == names
+    assert {"document", "document_type", "metadata"} <= names

@@ -1,8 +1,10 @@
-"""Every code example of the vendor docs (../shared/seeds/), run against the local server.
+"""Every code example of the vendor docs, run against the local server.
 
-The examples are copied into tests/examples/seeds/ as they are, except for the import line
-(`maximem_synap` -> `synap`); `test_the_copies_are_the_docs_examples` checks that against the
-docs pages whenever they are present. Each example runs as the docs show it: top-level `await`
+The docs pages are kept verbatim in tests/examples/pages/ (from the vendor docs,
+../shared/seeds/ beside the repository where it is there); their examples are copied into
+tests/examples/seeds/ as they are, except for the import line (`maximem_synap` -> `synap`),
+and `test_the_copies_are_the_docs_examples` checks that against the pages in every clone.
+Each example runs as the docs show it: top-level `await`
 (compiled with `PyCF_ALLOW_TOP_LEVEL_AWAIT`, i.e. as the body of an async function), the
 docs' placeholder key `synap_your_key_here`, and `SYNAP_BASE_URL` pointing at a local server
 started with that key. The tests assert what each one printed and what the server stored.
@@ -25,6 +27,7 @@ import synap
 from synap.server import FaultPlan, LocalServer
 
 COPIES = Path(__file__).parent / "seeds"
+PAGES = Path(__file__).parent / "pages"  # the docs pages, verbatim
 DOCS = Path(__file__).resolve().parents[3] / "shared" / "seeds"  # ../shared/seeds of the repo
 KEY = "synap_your_key_here"
 
@@ -189,14 +192,21 @@ async def test_old_pages_non_uuid_conversation_id_is_refused_before_sending(
     assert synap_server.store.counts()["messages"] == 0
 
 
-@pytest.mark.skipif(not DOCS.is_dir(), reason=f"the docs pages are not at {DOCS}")
 def test_the_copies_are_the_docs_examples() -> None:
-    assert sorted(SOURCES.values()) == sorted(p.name for p in DOCS.glob("*.txt"))
+    assert sorted(SOURCES.values()) == sorted(p.name for p in PAGES.glob("*.txt"))
     for copy, page in SOURCES.items():
         text = (COPIES / copy).read_text(encoding="utf-8")
         assert "maximem_synap" not in text
         original = re.sub(r"^from synap\b", "from maximem_synap", text, flags=re.MULTILINE)
         assert original != text, f"{copy}: no import line changed"
-        assert original.strip() in (DOCS / page).read_text(encoding="utf-8"), (
+        assert original.strip() in (PAGES / page).read_text(encoding="utf-8"), (
             f"{copy} differs from the example of {page} by more than its import line"
         )
+
+
+@pytest.mark.skipif(not DOCS.is_dir(), reason=f"no vendor docs beside the repository ({DOCS})")
+def test_the_kept_pages_are_the_vendor_docs() -> None:
+    # Where the docs are at hand (the project's workplace), the kept pages must still be them.
+    assert sorted(p.name for p in PAGES.glob("*.txt")) == sorted(p.name for p in DOCS.glob("*.txt"))
+    for page in PAGES.glob("*.txt"):
+        assert page.read_bytes() == (DOCS / page.name).read_bytes(), f"{page.name} differs"

@@ -174,7 +174,7 @@ async def test_async_client(async_synap_client, synap_server):
 WITHOUT_EXTRA_CONFTEST = """
 import sys
 
-# As if `pip install synap` without the server extra: these cannot be imported.
+# As if `pip install synap-memory` without the server extra: these cannot be imported.
 for name in ("starlette", "uvicorn"):
     sys.modules[name] = None
 """
@@ -279,7 +279,7 @@ def test_without_the_extra_the_fixtures_say_what_to_install(tmp_path: Path) -> N
     result = _pytest(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 passed, 2 errors" in result.stdout
-    assert result.stdout.count("pip install 'synap[server]'") >= 2
+    assert result.stdout.count("pip install 'synap-memory[server]'") >= 2
     assert "Traceback" not in result.stdout
 
 

@@ -96,7 +96,7 @@ def test_the_wheel_ships_both_packages_typed(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    (wheel,) = tmp_path.glob("synap-*.whl")
+    (wheel,) = tmp_path.glob("synap_memory-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {
         "synap/__init__.py",
