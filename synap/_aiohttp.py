@@ -134,14 +134,14 @@ class AiohttpRoute:
         self._api = api
         self._base = base_url.rstrip("/")
         self._headers = {"Accept-Encoding": _ACCEPT_ENCODING, **dict(headers)}
-        self._targets: dict[str, tuple[Any, URL]] = {}
+        self._targets: dict[Any, tuple[Any, URL]] = {}  # by the endpoint's generated function
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
         self.keeper: object = None  # see `_pool.keep_until_loop_ends`
 
     def _target(self, endpoint: Any, path: str) -> tuple[Any, URL]:
         module = sys.modules[endpoint.asyncio.__module__]
         target = (module, URL(self._base + path))
-        self._targets[endpoint.name] = target
+        self._targets[endpoint.asyncio] = target
         return target
 
     def _timeout(self, phases: dict[str, Any]) -> aiohttp.ClientTimeout:
@@ -153,7 +153,7 @@ class AiohttpRoute:
 
     async def send(self, endpoint: Any, body: Any, key: str, cid: str, call: Any) -> Any:
         """The generated `Response` of one try (raises httpx exceptions on failure)."""
-        target = self._targets.get(endpoint.name)
+        target = self._targets.get(endpoint.asyncio)  # two endpoints may share a route
         module = target[0] if target is not None else sys.modules[endpoint.asyncio.__module__]
         request = module._get_kwargs(body=body, idempotency_key=key, x_correlation_id=cid)
         if target is None:

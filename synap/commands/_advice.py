@@ -21,8 +21,8 @@ from synap._errors import (
 # SDK wording -> the CLI's.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(r"generate one with str\(uuid\.uuid4\(\)\) and reuse it for every turn of "
-                   r"the conversation"),
+        re.compile(r"generate one with str\(uuid\.uuid4\(\)\)"
+                   r"(?: and reuse it for every turn of the conversation)?"),
         "give each conversation one UUID (`uuidgen` prints one) and use it for all its turns",
     ),
     (re.compile(r"pass allow_insecure_http=True"), "pass --allow-insecure-http"),

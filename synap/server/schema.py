@@ -140,7 +140,7 @@ def _quick_check(schema: object) -> Check | None:
         return None
     checks: list[Check] = []
     for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS:
+        if keyword in _ANNOTATIONS or keyword.startswith("x-"):  # extensions: annotations too
             continue
         check = _quick_keyword(keyword, value, schema)
         if check is None:
