@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import anyio
+import anyio.abc
 
 from synap import _retry
 from synap._errors import SynapError
@@ -55,7 +56,7 @@ class AsyncRecorder(_base.RecorderBase):
         super().__init__(**options)
         self._conversation = conversation
         self._flushing = 0
-        self._in_flight = 0
+        self._sending: dict[str, Batch] = {}  # calls started (or about to start), by key
         self._stop = False
         self._stopped = False
         self._loop_thread: int | None = None
@@ -201,37 +202,44 @@ class AsyncRecorder(_base.RecorderBase):
                 self._done.set()
 
     async def _drive(self, final: bool = False) -> None:
+        try:
+            async with anyio.create_task_group() as tg:
+                await self._dispatch(tg, final)
+        finally:
+            self._reclaim()
+
+    async def _dispatch(self, tg: anyio.abc.TaskGroup, final: bool) -> None:
+        """Start calls while there is room, then sleep until woken or the next tick."""
         state = self._state
         interval = self._flush_interval
         next_tick = monotonic() + interval
         draining = False
-        async with anyio.create_task_group() as tg:
-            while not self._stop:
-                with state.lock:
-                    if final and not state.pending:
+        while not self._stop:
+            with state.lock:
+                if final and not state.pending:
+                    break
+                now = monotonic()
+                if now >= next_tick:
+                    draining, next_tick = True, now + interval
+                partial = draining or final or self._flushing > 0 or self._closed
+                took = False
+                while len(self._sending) < IN_FLIGHT:
+                    batch = state.take(partial)
+                    if batch is None:
                         break
-                    now = monotonic()
-                    if now >= next_tick:
-                        draining, next_tick = True, now + interval
-                    partial = draining or final or self._flushing > 0 or self._closed
-                    took = False
-                    while self._in_flight < IN_FLIGHT:
-                        batch = state.take(partial)
-                        if batch is None:
-                            break
-                        took = True
-                        self._in_flight += 1
-                        tg.start_soon(self._deliver, batch)
-                    if not took:
-                        draining = False
-                        state.maybe_compact()
-                    wait = max(0.001, next_tick - now)
-                event = self._wake_event
-                assert event is not None
-                with anyio.move_on_after(wait):
-                    await event.wait()
-                if self._wake_event is event:
-                    self._wake_event = anyio.Event()
+                    took = True
+                    self._sending[batch.key] = batch
+                    tg.start_soon(self._deliver, batch)
+                if not took:
+                    draining = False
+                    state.maybe_compact()
+                wait = max(0.001, next_tick - now)
+            event = self._wake_event
+            assert event is not None
+            with anyio.move_on_after(wait):
+                await event.wait()
+            if self._wake_event is event:
+                self._wake_event = anyio.Event()
 
     async def _deliver(self, batch: Batch) -> None:
         state = self._state
@@ -240,11 +248,18 @@ class AsyncRecorder(_base.RecorderBase):
         finally:
             with state.lock:
                 state.release(batch)
-            self._in_flight -= 1
+            self._sending.pop(batch.key, None)
             self._signal_settled()
             if self._wake_event is not None:
                 self._wake_event.set()
         self._report(report)
+
+    def _reclaim(self) -> None:
+        """Calls cancelled before their task ever ran: their batches go out again first."""
+        with self._state.lock:
+            for batch in self._sending.values():
+                self._state.interrupted(batch)
+        self._sending.clear()
 
     async def _send(self, batch: Batch) -> Report:
         """Store `batch` (retrying while the failure is transient); what failed for good. A
