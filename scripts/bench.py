@@ -29,6 +29,14 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. 5b: the
    server's own work without HTTP (`Service.handle` in this process).
 
+7. The background recorder (`scripts/bench_recorder.py`, `scripts/bench_service.py`): 7-7d
+   `record()` cost, median and p99, without and with a spool, while its thread sends (against
+   the input check `record()` must make anyway); 7e-7f recorder throughput vs a hand-written
+   loop of 100-turn `record_messages_batch` calls (blocking, async); 7g-7h a FastAPI app with
+   one client in its lifespan under 200 concurrent clients (an aiohttp load generator in its
+   own process): requests/s awaiting `record_message` per request (7g) and recording through
+   the recorder (7h), each against the same app recording nothing.
+
 The table shows medians and the ratio ours / raw; `--json PATH` writes the same with every
 sample. Timing is never asserted; `--strict` exits 1 when a target is missed. Standard
 library plus the project's own dependencies (and its `server` extra, for row 5's breakdown).
@@ -57,6 +65,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "scripts") not in sys.path:  # rows 7-7h live in modules beside this one
+    sys.path.insert(0, str(ROOT / "scripts"))
 
 MESSAGE_PATH = "/v1/conversations/messages"
 BATCH_PATH = "/v1/conversations/messages/batch"
@@ -73,6 +83,11 @@ QUICK = {
     "import_runs": 7,
     "ingest_batches": 20,
     "overhead_calls": 500,
+    "recorder_turns": 5_000,
+    "recorder_backfill": 10_000,
+    "recorder_rounds": 2,
+    "service_seconds": 2.0,
+    "service_rounds": 1,
 }
 FULL = {
     "rounds": 9,
@@ -84,6 +99,11 @@ FULL = {
     "import_runs": 21,
     "ingest_batches": 50,
     "overhead_calls": 2000,
+    "recorder_turns": 20_000,
+    "recorder_backfill": 50_000,
+    "recorder_rounds": 3,
+    "service_seconds": 4.0,
+    "service_rounds": 3,
 }
 
 
@@ -865,6 +885,28 @@ def _service_contender(
 # -- the run ---------------------------------------------------------------------------------
 
 
+def bench_recorder_rows(
+    url: str, key: str, args: argparse.Namespace, step: Callable[[str], None]
+) -> list[Row]:
+    """Rows 7-7h: the background recorder (scripts/bench_recorder.py) and the FastAPI
+    service (scripts/bench_service.py)."""
+    import bench_recorder
+    import bench_service
+
+    step("7-7d. recorder: record() cost")
+    found = bench_recorder.bench_record_cost(url, key, args.recorder_turns, args.recorder_rounds)
+    step("7e-7f. recorder throughput vs a loop of 100-turn batch calls")
+    found += bench_recorder.bench_recorder_throughput(
+        url, key, args.recorder_backfill, args.recorder_rounds
+    )
+    step("7g-7h. FastAPI app, 200 concurrent clients: nothing / direct / recorder")
+    samples = bench_service.bench_service(
+        url, key, rounds=args.service_rounds, seconds=args.service_seconds
+    )
+    found += bench_service.rows(samples, 200)
+    return [Row(**row) for row in found]
+
+
 def machine() -> dict[str, Any]:
     import httpx
 
@@ -893,7 +935,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} us"
     if unit == "msg/s":
         return f"{value:,.0f}/s"
-    if unit == "us/msg":
+    if unit in ("us/msg", "us/turn"):
         return f"{value:,.1f} us"
     return f"{value:,.0f} {unit}"
 
@@ -939,7 +981,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--only", default="1,2,3,4,5", help="rows to run, e.g. 1,2 (default: all)")
+    p.add_argument("--only", default="1,2,3,4,5,7", help="rows to run, e.g. 1,2 (default: all)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
     p.add_argument("--calls", type=int, help="calls per round, row 1")
@@ -952,6 +994,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--import-runs", type=int, help="fresh interpreters per import, row 4")
     p.add_argument("--ingest-batches", type=int, help="100-message batches per round, row 5")
     p.add_argument("--overhead-calls", type=int, help="calls per round, rows 1c and 2c")
+    p.add_argument("--recorder-turns", type=int, help="record() calls per round, rows 7-7d")
+    p.add_argument("--recorder-backfill", type=int, help="turns per round, rows 7e-7f")
+    p.add_argument("--recorder-rounds", type=int, help="interleaved rounds, rows 7-7f")
+    p.add_argument("--service-seconds", type=float, help="measured seconds per app run, 7g-7h")
+    p.add_argument("--service-rounds", type=int, help="interleaved rounds, rows 7g-7h")
     # The RSS child (run by this script in a fresh interpreter).
     p.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
@@ -981,7 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="synap-bench-") as tmp:
         workdir = Path(tmp)
-        if only & {"1", "2", "3"}:
+        if only & {"1", "2", "3", "7"}:
             from synap.server import LocalServerProcess
 
             with LocalServerProcess(workdir / "bench.db") as server:
@@ -997,6 +1044,8 @@ def main(argv: list[str] | None = None) -> int:
                     rows += bench_backfill(
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
+                if "7" in only:
+                    rows += bench_recorder_rows(url, key, args, step)
         if only & {"1", "2"}:
             step("1c, 2c. the SDK's own CPU per call, no network")
             overhead = bench_overhead(args.overhead_calls, args.rounds)

@@ -20,12 +20,15 @@ import synap
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
-ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "3", "3b", "3c", "4", "4b", "5", "5b"]
-TARGETED = {"1", "2", "3", "3c", "4"}
+ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "3", "3b", "3c", "4", "4b", "5", "5b",
+           "7", "7b", "7c", "7d", "7e", "7f", "7g", "7h"]  # fmt: skip
+TARGETED = {"1", "2", "3", "3c", "4", "7", "7c", "7e", "7f", "7h"}
 TINY = [
     "--rounds", "1", "--calls", "5", "--async-calls", "16", "--in-flight", "4",
     "--overhead-calls", "10", "--backfill", "300", "--backfill-rounds", "1",
     "--rss-sizes", "200,500", "--import-runs", "1", "--ingest-batches", "2",
+    "--recorder-turns", "200", "--recorder-backfill", "300", "--recorder-rounds", "1",
+    "--service-seconds", "0.5", "--service-rounds", "1",
 ]  # fmt: skip
 
 
