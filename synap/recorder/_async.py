@@ -156,11 +156,7 @@ class AsyncRecorder(_base.RecorderBase):
         reason = "closed"
         if not flushed and timeout is not None:
             reason += f" after its timeout ({timeout} s)"
-        self._closing_report(reason)
-        if self._state.spool is not None:
-            with self._state.lock:
-                self._state.spool.close()
-        _base.forget(self)
+        self._finish(reason)
 
     async def __aenter__(self) -> Self:
         self._start()
@@ -177,21 +173,23 @@ class AsyncRecorder(_base.RecorderBase):
     # -- the task ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        gone = "stopped: its client was closed"
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
                 await self._drive()
+            if self._client_gone:
+                self._finish(gone)
         except anyio.get_cancelled_exc_class():
             # The loop is ending and nobody closed the recorder: one bounded last drain.
-            if not self._closed and not self._client_closed():
+            if not self._closed:
                 self._closed = True
-                with anyio.CancelScope(shield=True), anyio.move_on_after(EXIT_TIMEOUT):
-                    await self._drive(final=True)
-                self._closing_report("stopped at the end of the event loop")
-                if self._state.spool is not None:
-                    with self._state.lock:
-                        self._state.spool.close()
-                _base.forget(self)
+                if self._client_closed():
+                    self._finish(gone)
+                else:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(EXIT_TIMEOUT):
+                        await self._drive(final=True)
+                    self._finish("stopped at the end of the event loop")
             raise
         except Exception:
             logger.exception("recorder: the background task failed; turns stay pending")
@@ -280,6 +278,7 @@ class AsyncRecorder(_base.RecorderBase):
                         verdict = state.judge(batch, error, retries, self._client_closed())
                     if verdict.stop:
                         self._stop = True
+                        self._client_gone = self._closed = True
                         if self._wake_event is not None:
                             self._wake_event.set()
                         return []

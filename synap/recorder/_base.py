@@ -48,6 +48,8 @@ class RecorderBase:
         self._pid = os.getpid()
         self._closed = False
         self._running = False  # the driver (thread or task) has been started
+        self._client_gone = False  # its client was closed: nothing can be sent any more
+        self._finished = False
         self._spool_path = Path(spool) if spool is not None else None
         opened = Spool(spool, fsync=bool(fsync)) if spool is not None else None
         self._state = State(max_batch, max_pending, opened)
@@ -101,6 +103,11 @@ class RecorderBase:
             return SynapError(
                 f"this recorder belongs to process {self._pid} (it was inherited through "
                 "fork()); create a new recorder in this process"
+            )
+        if self._client_gone:
+            return SynapError(
+                "this recorder's client is closed, so it cannot send; close the recorder "
+                "before its client (or use both as context managers, the client outside)"
             )
         return SynapError("this recorder is closed; create a new one")
 
@@ -165,6 +172,18 @@ class RecorderBase:
                 left,
                 "" if left == 1 else "s",
             )
+
+    def _finish(self, reason: str) -> None:
+        """The recorder will send nothing more: report what is left, close the spool."""
+        with self._state.lock:
+            if self._finished:
+                return
+            self._finished = True
+        self._closing_report(reason)
+        if self._state.spool is not None:
+            with self._state.lock:
+                self._state.spool.close()
+        forget(self)
 
     def _forked(self) -> None:
         """In a fork's child: this copy shares nothing with the parent's recorder any more."""

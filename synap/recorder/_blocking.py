@@ -103,8 +103,11 @@ class Recorder(_base.RecorderBase):
             self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if not flushed:
             reason += f" after its timeout ({timeout} s)" if timeout is not None else ""
-        self._closing_report(reason)
-        _base.forget(self)
+        if self._thread.is_alive():  # still in a call: it closes the spool when that ends
+            self._closing_report(reason)
+            _base.forget(self)
+        else:
+            self._finish(reason)
 
     def __enter__(self) -> Self:
         return self
@@ -148,10 +151,14 @@ class Recorder(_base.RecorderBase):
         except BaseException:
             logger.exception("recorder: the background thread failed; turns stay pending")
         finally:
+            # Reported before waiters learn the thread stopped, so they see the report.
+            if self._client_gone:
+                self._finish("stopped: its client was closed")
+            elif self._stop and state.spool is not None:
+                with cond:
+                    state.spool.close()
             with cond:
                 self._stopped = True
-                if state.spool is not None and self._stop:
-                    state.spool.close()
                 cond.notify_all()
 
     def _send(self, batch: Batch) -> Report:
@@ -170,6 +177,7 @@ class Recorder(_base.RecorderBase):
                 if verdict.stop:
                     with cond:
                         self._stop = True  # the client is closed: nothing can go out any more
+                        self._client_gone = self._closed = True
                     return []
                 if verdict.split is not None:
                     first, second = verdict.split

@@ -139,6 +139,8 @@ class Spool:
     # -- appending ----------------------------------------------------------------------------
 
     def append_turn(self, turn_id: str, entry: dict[str, Any]) -> bytes:
+        if self.closed:  # never write to a descriptor number that may be reused
+            raise SpoolError(f"the spool {self.path} is closed")
         line = f'{{"t":"{turn_id}","e":{_encode(entry)}}}\n'.encode()
         _write(self._fd, line)
         if self.fsync:

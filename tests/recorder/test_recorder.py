@@ -10,7 +10,6 @@ import logging
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -554,8 +553,49 @@ def test_recorder_options_are_checked(server: LocalServer) -> None:
         rec.close()
 
 
-def test_example_script_is_documented(tmp_path: Path) -> None:
-    """Sanity: the README names the example the tests run."""
-    readme = (ROOT / "README.md").read_text()
-    assert "examples/recorder_service.py" in readme
-    assert textwrap.dedent("Recording turns from a service") in readme
+def test_fsync_spool_records_and_recovers(server: LocalServer, tmp_path: Path) -> None:
+    spool = tmp_path / "turns.spool"
+    server.stop()
+    with client_for(server, max_retries=0) as client:
+        rec = client.conversation.recorder(spool=spool, fsync=True)
+        rec.record(cid(0), "user", "durable", "u1", "c1")
+        rec.close(timeout=0.1)
+    assert b'"content":"durable"' in spool.read_bytes()
+    server.start()
+    with client_for(server) as client, client.conversation.recorder(spool=spool) as rec:
+        assert rec.stats.recovered == 1
+    assert stored(server.db_path) == {cid(0): ["durable"]}
+
+
+def test_a_client_closed_under_its_recorder_is_reported_not_hung(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = client_for(server)
+    rec = client.conversation.recorder(flush_interval=0.05)
+    client.close()
+    with caplog.at_level(logging.WARNING, logger="synap"):
+        rec.record(cid(0), "user", "too late", "u1", "c1")
+        assert rec.flush(timeout=30) is False
+        with pytest.raises(SynapError, match="client is closed"):
+            rec.record(cid(0), "user", "later still", "u1", "c1")
+        rec.close()
+    lines = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
+    assert lines == [
+        "recorder: stopped: its client was closed with 1 turn not sent; they are lost "
+        "(pass spool= to keep turns across restarts)"
+    ]
+
+
+def test_async_recorder_outliving_its_client_reports_at_the_loop_end(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        async with synap.AsyncSynap(api_key=server.api_key, base_url=server.url) as client:
+            rec = client.conversation.recorder(flush_interval=3600)
+            rec.record(cid(0), "user", "left behind", "u1", "c1")
+
+    with caplog.at_level(logging.WARNING, logger="synap"):
+        asyncio.run(main())
+    lines = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
+    assert len(lines) == 1
+    assert "its client was closed with 1 turn not sent" in lines[0]
