@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["AsyncRecorder"]
 
 logger = _base.logger
+
+# A call started just before the loop ends may be cancelled before its task ever runs (anyio
+# then drops the coroutine unstarted); its batch is reclaimed and sent by the last drain, so
+# Python's "never awaited" warning about it says nothing true.
+warnings.filterwarnings(
+    "ignore", r"coroutine 'AsyncRecorder\._deliver' was never awaited", RuntimeWarning
+)
 
 
 def _backend() -> str | None:

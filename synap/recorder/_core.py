@@ -213,7 +213,7 @@ class State:
     # -- taking turns in ------------------------------------------------------------------
 
     def add(self, entry: dict[str, Any]) -> bool:
-        """Queue a checked entry; True when a full batch is waiting (worth a wake-up)."""
+        """Queue a checked entry; True when another batch's worth is waiting (worth a wake-up)."""
         if self.pending >= self.max_pending:
             raise RecorderFullError(
                 f"the recorder holds max_pending={self.max_pending} turns not yet stored "
@@ -226,7 +226,9 @@ class State:
         self.recorded += 1
         self.pending += 1
         self._enqueue(turn)
-        return self.queued >= self.max_batch
+        # Once per max_batch turns: when busy conversations hold the queue back, waking the
+        # sender at every turn would only spin it.
+        return self.queued % self.max_batch == 0
 
     def _enqueue(self, turn: Turn) -> None:
         self.order.append(turn)
