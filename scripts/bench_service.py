@@ -103,6 +103,7 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
     done = 0
     errors = 0
     answered = 0  # all answers, warm-up included
+    everyone_answered = asyncio.Event()
     measuring = False
     stop = False
 
@@ -119,6 +120,8 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
             except aiohttp.ClientError:
                 ok = False
             answered += 1
+            if answered >= concurrency:
+                everyone_answered.set()
             if measuring:
                 done += ok
                 errors += not ok
@@ -128,10 +131,9 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
         tasks = [asyncio.create_task(client(n, session)) for n in range(concurrency)]
         # Warm up until every client has had an answer (a slow mode's first answers come late,
         # and a window without them would count nothing), within warmup + 60 s.
-        limit = time.perf_counter() + warmup + 60
         await asyncio.sleep(warmup)
-        while answered < concurrency and time.perf_counter() < limit:
-            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(everyone_answered.wait(), 60)
         measuring = True
         start = time.perf_counter()
         await asyncio.sleep(seconds)
