@@ -197,8 +197,7 @@ def test_a_recorder_killed_mid_stream_is_finished_by_the_next_one_on_its_spool(
         "batches_in_flight_or_unconfirmed_at_kill": len(formed - settled),
         "recovered_from_spool": recovered,
         # Stored by a call whose answer the child never saw: resent under the same key.
-        "recovered_although_stored_before_kill": recovered
-        - (everything["stored"] - stored_before),
+        "recovered_although_stored_before_kill": recovered - (everything["stored"] - stored_before),
         "requests_both_recorders": faults["requests"],
         "faults_injected": faults["injected"],
         "reported_failed": len(errors),
