@@ -104,6 +104,10 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
     errors = 0
     answered = 0  # all answers, warm-up included
     everyone_answered = asyncio.Event()
+    # A slow mode answers in waves: a short window could hold none. The window lasts at least
+    # `seconds` and until a quarter of the clients were answered in it (within 60 s more).
+    enough = asyncio.Event()
+    need = max(1, concurrency // 4)
     measuring = False
     stop = False
 
@@ -125,6 +129,8 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
             if measuring:
                 done += ok
                 errors += not ok
+                if done >= need:
+                    enough.set()
             i += 1
 
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -137,6 +143,8 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
         measuring = True
         start = time.perf_counter()
         await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(enough.wait(), 60)
         measuring = False
         elapsed = time.perf_counter() - start
         stop = True
