@@ -26,6 +26,7 @@ def load_example() -> ModuleType:
     return module
 
 
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
 def test_the_service_records_both_turns_of_every_exchange(
     synap_server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -513,6 +513,8 @@ def test_async_recorder_under_trio(server: LocalServer) -> None:
     assert figures["conversations_out_of_order"] == 0
 
 
+# A call started as the loop ends may be dropped unstarted (its batch is reclaimed and sent).
+@pytest.mark.filterwarnings("ignore:coroutine 'AsyncRecorder._deliver' was never awaited")
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_turns_left_when_the_event_loop_ends_are_still_sent(
     server: LocalServer, backend: str
