@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 
 from synap import _retry
 from synap._errors import SynapError
@@ -238,7 +239,6 @@ class AsyncRecorder(_base.RecorderBase):
                     tg.start_soon(self._deliver, batch)
                 if not took:
                     draining = False
-                    state.maybe_compact()
                 wait = max(0.001, next_tick - now)
             event = self._wake_event
             assert event is not None
@@ -259,6 +259,19 @@ class AsyncRecorder(_base.RecorderBase):
             if self._wake_event is not None:
                 self._wake_event.set()
         self._report(report)
+        plan = self._compaction_plan()
+        if plan is not None:  # the disk work in a worker thread: the loop never waits on it
+            spool = state.spool
+            assert spool is not None
+            error: OSError | None = None
+            try:
+                await anyio.to_thread.run_sync(spool.write, plan)
+            except OSError as exc:
+                error = exc
+            finally:
+                placed = self._compaction_done(plan, error, sync_dir=False)
+            if placed:
+                await anyio.to_thread.run_sync(spool.sync_dir)
 
     def _reclaim(self) -> None:
         """Calls cancelled before their task ever ran: their batches go out again first."""

@@ -14,7 +14,7 @@ from uuid import UUID
 from synap import _validation
 from synap._errors import InvalidInputError, SynapError
 from synap.recorder._core import RecorderStats, Report, State, Turn, check_options, turn_entry
-from synap.recorder._spool import Spool
+from synap.recorder._spool import Compaction, Spool
 
 __all__ = ["RecorderBase"]
 
@@ -59,8 +59,7 @@ class RecorderBase:
                 self._state.pending,
                 spool,
             )
-        if opened is not None:
-            self._state.maybe_compact()
+        self._compact()  # what the spool holds settled, before anything is added
         _LIVE.add(self)
 
     def record(
@@ -172,6 +171,42 @@ class RecorderBase:
                 left,
                 "" if left == 1 else "s",
             )
+
+    def _compact(self) -> None:
+        """Compact the spool if it is due: the disk work without the lock (see `Spool`)."""
+        plan = self._compaction_plan()
+        if plan is None:
+            return
+        try:
+            self._state.spool.write(plan)  # type: ignore[union-attr]
+        except OSError as exc:
+            self._compaction_done(plan, exc)
+        else:
+            self._compaction_done(plan, None)
+
+    def _compaction_plan(self) -> Compaction | None:
+        with self._state.lock:
+            return self._state.compaction()
+
+    def _compaction_done(
+        self, plan: Compaction, error: OSError | None, *, sync_dir: bool = True
+    ) -> bool:
+        """Put the compacted file in place (or drop it after `error`); True when in place."""
+        spool = self._state.spool
+        assert spool is not None
+        try:
+            with self._state.lock:
+                if error is None:
+                    spool.finish(plan)
+                else:
+                    spool.abandon(plan)
+            if error is None and sync_dir:
+                spool.sync_dir()
+        except OSError as exc:
+            error = exc
+        if error is not None:  # the spool as it was stays valid: only larger
+            logger.warning("recorder: could not compact the spool %s: %s", spool.path, error)
+        return error is None
 
     def _finish(self, reason: str) -> None:
         """The recorder will send nothing more: report what is left, close the spool."""

@@ -103,11 +103,10 @@ class Recorder(_base.RecorderBase):
             self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if not flushed:
             reason += f" after its timeout ({timeout} s)" if timeout is not None else ""
-        if self._thread.is_alive():  # still in a call: it closes the spool when that ends
-            self._closing_report(reason)
-            _base.forget(self)
-        else:
-            self._finish(reason)
+        # Also when the thread is still in a call: the spool's lock is released now, so a new
+        # recorder can open it at once. That call's batch stays open in the spool, and goes out
+        # again under the same key (what was stored is not stored twice).
+        self._finish(reason)
 
     def __enter__(self) -> Self:
         return self
@@ -140,14 +139,13 @@ class Recorder(_base.RecorderBase):
                         if batch is not None:
                             break
                         draining = False
-                        state.maybe_compact()
                         cond.wait(max(0.001, next_tick - now))
                 report = self._send(batch)
                 with cond:
                     state.release(batch)
-                    state.maybe_compact()
                     cond.notify_all()
                 self._report(report)
+                self._compact()
         except BaseException:
             logger.exception("recorder: the background thread failed; turns stay pending")
         finally:

@@ -38,7 +38,7 @@ from synap._errors import (
 )
 from synap._validation import _CheckedMessage
 from synap.recorder._errors import RecorderFullError
-from synap.recorder._spool import Spool
+from synap.recorder._spool import Compaction, Spool
 
 __all__ = ["Batch", "RecorderStats", "State", "Turn", "Verdict", "check_options"]
 
@@ -423,12 +423,14 @@ class State:
     def unsettled(self) -> Iterator[Turn]:
         return (t for t in self.order if not t.settled)
 
-    def maybe_compact(self) -> None:
-        """Rewrite the spool without its settled entries once they outweigh the rest (the
-        rewrite costs in proportion to what is pending, so it stays a small share)."""
+    def compaction(self) -> Compaction | None:
+        """A spool compaction to run, once settled entries outweigh the rest (its cost is in
+        proportion to what is pending, so it stays a small share). The driver runs
+        `spool.write(plan)` without the lock, then `spool.finish(plan)` with it."""
         spool = self.spool
-        if spool is not None and spool.wants_compaction(self.pending):
-            spool.compact(self.unsettled(), self.in_flight.values())
+        if spool is None or spool.closed or not spool.wants_compaction(self.pending):
+            return None
+        return spool.plan(self.unsettled(), self.in_flight.values())
 
 
 def turn_entry(body: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,8 @@ Writes are plain `os.write` calls on an `O_APPEND` descriptor: they reach the OS
 the process being killed) before `record()` returns; with `fsync=True` turn and batch lines are
 also flushed to the disk (power loss). One recorder at a time: an exclusive `flock` on
 `PATH.lock`, held while the spool is open (a second opener gets `SpoolInUseError`). Compaction
-rewrites the file with only what is unsettled (to `PATH.tmp`, fsynced, renamed over `PATH`).
+rewrites the file with only what is unsettled (to `PATH.tmp`, fsynced, renamed over `PATH`),
+the disk work done without the recorder's lock (see `plan`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from synap.recorder._errors import SpoolInUseError
 if TYPE_CHECKING:
     from synap.recorder._core import Batch, Turn
 
-__all__ = ["Spool", "SpoolError"]
+__all__ = ["Compaction", "Spool", "SpoolError"]
 
 logger = logging.getLogger("synap")
 
@@ -66,6 +67,8 @@ class Spool:
         self.fsync = fsync
         self._lock_fd = _lock(self.path)
         self.lines = 0  # lines in the file that a compaction could drop or keep
+        self.compacting = False
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             self.recovered = self._read()
             self._fd = -1
@@ -166,39 +169,71 @@ class Spool:
         self.lines += 1
 
     # -- compaction ---------------------------------------------------------------------------
+    #
+    # In three steps so that neither `record()` nor an event loop waits for the disk: `plan`
+    # (under the recorder's lock) takes the lines to keep and the file's current size;
+    # `write` (without the lock, in the sender's thread or a worker thread) writes them to
+    # PATH.tmp and fsyncs it; `finish` (under the lock) appends what was written to the file
+    # since the plan, renames PATH.tmp over PATH and reopens it. Then `sync_dir` (no lock).
 
     def wants_compaction(self, pending: int) -> bool:
-        return self.lines - pending > max(COMPACT_MIN_LINES, 4 * pending)
+        return not self.compacting and self.lines - pending > max(COMPACT_MIN_LINES, 4 * pending)
 
-    def compact(self, unsettled: Iterable[Turn], open_batches: Iterable[Batch]) -> None:
-        """Rewrite the file with only `unsettled` turns and `open_batches` (in their order)."""
-        if self.closed:
-            return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        parts = [HEADER]
-        count = 0
+    def plan(self, unsettled: Iterable[Turn], open_batches: Iterable[Batch]) -> Compaction:
+        """The lines an unsettled-only file holds: the turns (record order), then batches."""
+        lines = [HEADER]
         for turn in unsettled:
             if turn.line is None:
                 turn.line = f'{{"t":"{turn.id}","e":{_encode(turn.entry)}}}\n'.encode()
-            parts.append(turn.line)
-            count += 1
+            lines.append(turn.line)
         for batch in open_batches:
             ids = [t.id for t in batch.turns]
-            parts.append(f'{{"b":"{batch.key}","ids":{_encode(ids)}}}\n'.encode())
-            count += 1
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            lines.append(f'{{"b":"{batch.key}","ids":{_encode(ids)}}}\n'.encode())
+        self.compacting = True
+        return Compaction(lines, os.fstat(self._fd).st_size)
+
+    def write(self, plan: Compaction) -> None:
+        """Write and fsync PATH.tmp (no lock held)."""
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _write(fd, b"".join(parts))
+            _write(fd, b"".join(plan.lines))
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        plan.written = True
+
+    def finish(self, plan: Compaction) -> None:
+        """Put PATH.tmp in place with the lines appended since `plan` (under the lock)."""
+        self.compacting = False
+        if self.closed or not plan.written:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            return
+        with self.path.open("rb") as current:
+            current.seek(plan.size)
+            tail = current.read()
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_APPEND)
+        try:
+            _write(fd, tail)
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self._tmp, self.path)
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self.lines = len(plan.lines) + tail.count(b"\n")
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("recorder spool %s compacted: %d lines kept", self.path, count)
-        self.lines = count
+            logger.debug("recorder spool %s compacted: %d lines kept", self.path, self.lines)
+
+    def sync_dir(self) -> None:
+        """Make the rename itself durable (no lock held)."""
+        _fsync_dir(self.path.parent)
+
+    def abandon(self, plan: Compaction) -> None:
+        """A failed `write`: leave the file as it is."""
+        plan.written = False
+        self.finish(plan)
 
     def close(self) -> None:
         """Close the file and release the lock (idempotent)."""
@@ -222,6 +257,17 @@ class Spool:
 
     def __repr__(self) -> str:
         return f"<recorder spool {str(self.path)!r}>"
+
+
+class Compaction:
+    """A compaction in progress: the lines to keep, and the file's size when they were taken."""
+
+    __slots__ = ("lines", "size", "written")
+
+    def __init__(self, lines: list[bytes], size: int) -> None:
+        self.lines = lines
+        self.size = size
+        self.written = False
 
 
 def _lock(path: Path) -> int:

@@ -397,6 +397,25 @@ def test_the_spool_is_compacted(
         assert rec.stats.recovered == 0
 
 
+async def test_the_async_recorder_compacts_its_spool_off_the_loop(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_spool, "COMPACT_MIN_LINES", 200)
+    spool = tmp_path / "turns.spool"
+    recorded = turns(2000, 10, "acompact")
+    async with (
+        synap.AsyncSynap(api_key=server.api_key, base_url=server.url) as client,
+        client.conversation.recorder(spool=spool, max_batch=50) as rec,
+    ):
+        for i, (conversation, content) in enumerate(recorded):
+            rec.record(conversation, "user", content, "u1", "c1")
+            if i % 400 == 399:
+                await rec.flush()
+    assert len(spool.read_bytes().splitlines()) < 800
+    assert not spool.with_name("turns.spool.tmp").exists()
+    assert check_exactly_once(server.db_path, expected(recorded))["stored"] == 2000
+
+
 def test_a_torn_last_line_is_ignored(server: LocalServer, tmp_path: Path) -> None:
     spool = tmp_path / "turns.spool"
     server.stop()
