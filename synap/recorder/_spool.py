@@ -23,7 +23,6 @@ the disk work done without the recorder's lock (see `plan`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -271,6 +270,10 @@ class Compaction:
 
 
 def _lock(path: Path) -> int:
+    try:
+        import fcntl
+    except ImportError:  # Windows: a recorder without a spool works; one with a spool cannot
+        raise SpoolError("a recorder spool needs POSIX file locking (fcntl)") from None
     lock_path = path.with_name(path.name + ".lock")
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
