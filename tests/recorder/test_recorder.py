@@ -620,3 +620,39 @@ def test_async_recorder_outliving_its_client_reports_at_the_loop_end(
     lines = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
     assert len(lines) == 1
     assert "its client was closed with 1 turn not sent" in lines[0]
+
+
+def test_threads_share_one_recorder(server: LocalServer) -> None:
+    import threading
+
+    recorded = {n: turns(300, 3, f"thread{n}-") for n in range(4)}
+    with client_for(server) as client, client.conversation.recorder() as rec:
+        threads = [
+            threading.Thread(
+                target=lambda mine: [rec.record(c, "user", t, "u1", "c1") for c, t in mine],
+                args=(recorded[n],),
+            )
+            for n in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    everything = [turn for mine in recorded.values() for turn in mine]
+    figures = check_exactly_once(server.db_path, expected(everything))
+    assert figures["stored"] == 1200
+    assert figures["duplicated"] == figures["conversations_out_of_order"] == 0
+
+
+async def test_async_recorder_takes_turns_from_worker_threads(server: LocalServer) -> None:
+    import anyio.to_thread
+
+    recorded = turns(60, 3, "worker")
+    async with (
+        synap.AsyncSynap(api_key=server.api_key, base_url=server.url) as client,
+        client.conversation.recorder(flush_interval=0.05) as rec,
+    ):
+        for conversation, content in recorded:  # as a sync FastAPI endpoint would
+            await anyio.to_thread.run_sync(rec.record, conversation, "user", content, "u1", "c1")
+        assert await rec.flush(timeout=60)
+    assert check_exactly_once(server.db_path, expected(recorded))["stored"] == 60
