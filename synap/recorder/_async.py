@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import time
 import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -18,7 +19,7 @@ import anyio.to_thread
 from synap import _retry
 from synap._errors import SynapError
 from synap.recorder import _base
-from synap.recorder._core import EXIT_TIMEOUT, IN_FLIGHT, Batch, Report, monotonic
+from synap.recorder._core import EXIT_TIMEOUT, IN_FLIGHT, Batch, Report
 
 if TYPE_CHECKING:
     from synap.conversation import AsyncConversation
@@ -219,13 +220,13 @@ class AsyncRecorder(_base.RecorderBase):
         """Start calls while there is room, then sleep until woken or the next tick."""
         state = self._state
         interval = self._flush_interval
-        next_tick = monotonic() + interval
+        next_tick = time.monotonic() + interval
         draining = False
         while not self._stop:
             with state.lock:
                 if final and not state.pending:
                     break
-                now = monotonic()
+                now = time.monotonic()
                 if now >= next_tick:
                     draining, next_tick = True, now + interval
                 partial = draining or final or self._flushing > 0 or self._closed

@@ -22,9 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -436,10 +435,3 @@ class State:
 def turn_entry(body: dict[str, Any]) -> dict[str, Any]:
     """A `record_message` body (checked) as the batch entry it is sent as."""
     return _CheckedMessage(body)
-
-
-def monotonic() -> float:
-    return time.monotonic()
-
-
-OnError = Callable[[Turn, SynapError], Any]
