@@ -33,6 +33,13 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    (`synap.server.store.schema_ddl()`), same pragmas, one transaction per 100 rows. 5b: the
    server's own work without HTTP (`Service.handle` in this process).
 
+7. The background recorder (`scripts/bench_recorder.py`, `scripts/bench_service.py`): 7-7d
+   `record()` cost, median and p99, without and with a spool, while its thread sends (against
+   the input check `record()` must make anyway); 7e-7f recorder throughput vs a hand-written
+   loop of 100-turn `record_messages_batch` calls (blocking, async); 7g-7h a FastAPI app with
+   one client in its lifespan under 200 concurrent clients (an aiohttp load generator in its
+   own process): requests/s awaiting `record_message` per request (7g) and recording through
+   the recorder (7h), each against the same app recording nothing.
 8. Start-up and test cost (`scripts/bench_startup.py`): the first `Synap()` in a fresh
    interpreter (8) and the median of the next ones (8a, target <= 2 ms) vs `httpx.Client()`;
    8b, 8c the same for `AsyncSynap()` vs `httpx.AsyncClient()`. 8d: what the pytest fixtures
@@ -68,6 +75,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "scripts") not in sys.path:  # rows 7-7h live in modules beside this one
+    sys.path.insert(0, str(ROOT / "scripts"))
 
 MESSAGE_PATH = "/v1/conversations/messages"
 BATCH_PATH = "/v1/conversations/messages/batch"
@@ -88,6 +97,11 @@ QUICK = {
     "startup_runs": 3,
     "fixture_tests": 200,
     "fixture_runs": 1,
+    "recorder_turns": 5_000,
+    "recorder_backfill": 10_000,
+    "recorder_rounds": 2,
+    "service_seconds": 2.0,
+    "service_rounds": 1,
 }
 FULL = {
     "rounds": 9,
@@ -103,6 +117,11 @@ FULL = {
     "startup_runs": 9,
     "fixture_tests": 200,
     "fixture_runs": 3,
+    "recorder_turns": 20_000,
+    "recorder_backfill": 50_000,
+    "recorder_rounds": 3,
+    "service_seconds": 4.0,
+    "service_rounds": 3,
 }
 
 
@@ -958,6 +977,28 @@ def bench_startup(runs: int, fixture_tests: int, fixture_runs: int) -> list[Row]
 # -- the run ---------------------------------------------------------------------------------
 
 
+def bench_recorder_rows(
+    url: str, key: str, args: argparse.Namespace, step: Callable[[str], None]
+) -> list[Row]:
+    """Rows 7-7h: the background recorder (scripts/bench_recorder.py) and the FastAPI
+    service (scripts/bench_service.py)."""
+    import bench_recorder
+    import bench_service
+
+    step("7-7d. recorder: record() cost")
+    found = bench_recorder.bench_record_cost(url, key, args.recorder_turns, args.recorder_rounds)
+    step("7e-7f. recorder throughput vs a loop of 100-turn batch calls")
+    found += bench_recorder.bench_recorder_throughput(
+        url, key, args.recorder_backfill, args.recorder_rounds
+    )
+    step("7g-7h. FastAPI app, 200 concurrent clients: nothing / direct / recorder")
+    samples = bench_service.bench_service(
+        url, key, rounds=args.service_rounds, seconds=args.service_seconds
+    )
+    found += bench_service.rows(samples, 200)
+    return [Row(**row) for row in found]
+
+
 def machine() -> dict[str, Any]:
     import httpx
 
@@ -986,7 +1027,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} us"
     if unit in ("msg/s", "calls/s"):
         return f"{value:,.0f}/s"
-    if unit == "us/msg":
+    if unit in ("us/msg", "us/turn"):
         return f"{value:,.1f} us"
     return f"{value:,.0f} {unit}"
 
@@ -1034,7 +1075,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="small sizes: finishes in under a minute")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--only", default="1,2,2d,3,4,5,8",
+    p.add_argument("--only", default="1,2,2d,3,4,5,7,8",
                    help="rows to run, e.g. 1,2 (default: all; 2d: rows 2d-2g)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--rounds", type=int, help="interleaved rounds of rows 1, 2 and 5")
@@ -1054,6 +1095,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--startup-runs", type=int, help="fresh interpreters per client, row 8")
     p.add_argument("--fixture-tests", type=int, help="tests per generated pytest run, row 8")
     p.add_argument("--fixture-runs", type=int, help="interleaved pytest runs per suite, row 8")
+    p.add_argument("--recorder-turns", type=int, help="record() calls per round, rows 7-7d")
+    p.add_argument("--recorder-backfill", type=int, help="turns per round, rows 7e-7f")
+    p.add_argument("--recorder-rounds", type=int, help="interleaved rounds, rows 7-7f")
+    p.add_argument("--service-seconds", type=float, help="measured seconds per app run, 7g-7h")
+    p.add_argument("--service-rounds", type=int, help="interleaved rounds, rows 7g-7h")
     # The RSS child (run by this script in a fresh interpreter).
     p.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
@@ -1083,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="synap-bench-") as tmp:
         workdir = Path(tmp)
-        if only & {"1", "2", "3"}:
+        if only & {"1", "2", "3", "7"}:
             from synap.server import LocalServerProcess
 
             with LocalServerProcess(workdir / "bench.db") as server:
@@ -1099,6 +1145,8 @@ def main(argv: list[str] | None = None) -> int:
                     rows += bench_backfill(
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
+                if "7" in only:
+                    rows += bench_recorder_rows(url, key, args, step)
         if "2d" in only:
             step("2d-2g. record_message, 32 and 200 in flight, AsyncSynap vs raw aiohttp")
             levels = [int(n) for n in args.many_in_flight.split(",")]

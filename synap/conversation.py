@@ -25,8 +25,10 @@ from synap._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from synap._response import async_raw_response_wrapper, raw_response_wrapper
 
 if TYPE_CHECKING:
+    from synap._errors import SynapError
     from synap._transport import AsyncTransport, SyncTransport
     from synap.bulk import BulkSummary
+    from synap.recorder import AsyncRecorder, Recorder, Turn
 
 __all__ = [
     "AsyncConversation",
@@ -250,6 +252,78 @@ class Conversation:
             max_body_bytes=max_body_bytes,
         )
 
+    def recorder(
+        self,
+        spool: str | os.PathLike[str] | None = None,
+        max_batch: int = 100,
+        flush_interval: float = 0.2,
+        max_pending: int = 100_000,
+        on_error: Callable[[Turn, SynapError], Any] | None = None,
+        *,
+        fsync: bool = False,
+    ) -> Recorder:
+        """A background recorder: `rec.record(...)` queues a turn and returns at once; one
+        background thread stores the queued turns, in order and exactly once.
+
+            with client.conversation.recorder(spool="turns.spool") as rec:
+                rec.record(conversation_id, "user", "I prefer dark mode.", "user_alice")
+
+        `record()` checks a turn exactly as `record_message` does (an invalid turn raises
+        `InvalidInputError` at once and is not queued), queues it and returns None without
+        network I/O. In the background, queued turns of any conversations go out as
+        `record_messages_batch` calls of at most `max_batch` entries, at least every
+        `flush_interval` seconds.
+
+        Guarantees:
+            - Order: the turns of one conversation are stored in `record()` order; two calls
+              holding turns of one conversation are never in flight together. After a turn is
+              rejected (400/422, or an error entry in the batch result) or fails for good
+              (401, 402, 403, ...), the turns of its conversation queued behind it are not
+              sent but reported with it.
+            - Exactly once: every call carries an idempotency key derived from its turns (each
+              turn has a unique id), reused on every retry and every resend after a crash.
+            - Failures never reach `record()`: network errors, 429 and 5xx are retried with
+              backoff (honouring `Retry-After`) while the turn stays pending; failed turns go
+              to `on_error(turn, error)` and a WARNING on the `synap` logger.
+            - Backpressure: with `max_pending` turns waiting, `record()` raises
+              `RecorderFullError`; it never drops a turn and never blocks.
+            - Durability: with `spool=PATH` each turn is written to the file (an OS write;
+              `fsync=True` also flushes it to disk) before `record()` returns, and marked when
+              settled. A recorder opened on a spool first sends what it holds unsettled, as
+              the same batches under the same keys. One recorder per spool
+              (`SpoolInUseError` for a second); settled entries are compacted away.
+
+        Args:
+            spool: A file journaling the turns until they are stored (None: memory only).
+            max_batch: Turns per call, 1 to 100.
+            flush_interval: Seconds a queued turn waits at most for a batch to fill.
+            max_pending: Turns queued or in flight at most; past it `record()` raises.
+            on_error: Called as `on_error(turn, error)` for each turn not stored (from the
+                recorder's thread or task; its exceptions are logged, not raised).
+            fsync: With a spool, flush each turn to disk before `record()` returns.
+
+        Returns:
+            A `synap.recorder.Recorder`: `record()`, `flush(timeout=None)`,
+            `close(timeout=None)`, `stats` (`recorded`, `sent`, `pending`, `failed`), and a
+            context manager that closes it. A script that forgets `close()` is flushed at
+            interpreter exit (for at most 5 seconds).
+
+        Raises:
+            InvalidInputError: an invalid argument.
+            SpoolInUseError: another recorder has this spool open.
+        """
+        from synap.recorder import Recorder
+
+        return Recorder(
+            self,
+            spool=spool,
+            max_batch=max_batch,
+            flush_interval=flush_interval,
+            max_pending=max_pending,
+            on_error=on_error,
+            fsync=fsync,
+        )
+
     def __repr__(self) -> str:
         return f"<synap Conversation {self._transport.conn.base_url}>"
 
@@ -459,6 +533,80 @@ class AsyncConversation:
             preserve_order=preserve_order,
             extra_headers=extra_headers,
             max_body_bytes=max_body_bytes,
+        )
+
+    def recorder(
+        self,
+        spool: str | os.PathLike[str] | None = None,
+        max_batch: int = 100,
+        flush_interval: float = 0.2,
+        max_pending: int = 100_000,
+        on_error: Callable[[Turn, SynapError], Any] | None = None,
+        *,
+        fsync: bool = False,
+    ) -> AsyncRecorder:
+        """A background recorder: `rec.record(...)` (a plain method, not a coroutine) queues
+        a turn and returns at once; a task on the running event loop (asyncio or trio) stores
+        the queued turns, in order and exactly once, with a few calls in flight.
+
+            async with client.conversation.recorder() as rec:
+                rec.record(conversation_id, "user", "I prefer dark mode.", "user_alice")
+
+        `record()` checks a turn exactly as `record_message` does (an invalid turn raises
+        `InvalidInputError` at once and is not queued), queues it and returns None without
+        network I/O. In the background, queued turns of any conversations go out as
+        `record_messages_batch` calls of at most `max_batch` entries, at least every
+        `flush_interval` seconds.
+
+        Guarantees:
+            - Order: the turns of one conversation are stored in `record()` order; two calls
+              holding turns of one conversation are never in flight together. After a turn is
+              rejected (400/422, or an error entry in the batch result) or fails for good
+              (401, 402, 403, ...), the turns of its conversation queued behind it are not
+              sent but reported with it.
+            - Exactly once: every call carries an idempotency key derived from its turns (each
+              turn has a unique id), reused on every retry and every resend after a crash.
+            - Failures never reach `record()`: network errors, 429 and 5xx are retried with
+              backoff (honouring `Retry-After`) while the turn stays pending; failed turns go
+              to `on_error(turn, error)` and a WARNING on the `synap` logger.
+            - Backpressure: with `max_pending` turns waiting, `record()` raises
+              `RecorderFullError`; it never drops a turn and never blocks.
+            - Durability: with `spool=PATH` each turn is written to the file (an OS write;
+              `fsync=True` also flushes it to disk) before `record()` returns, and marked when
+              settled. A recorder opened on a spool first sends what it holds unsettled, as
+              the same batches under the same keys. One recorder per spool
+              (`SpoolInUseError` for a second); settled entries are compacted away.
+
+        Args:
+            spool: A file journaling the turns until they are stored (None: memory only).
+            max_batch: Turns per call, 1 to 100.
+            flush_interval: Seconds a queued turn waits at most for a batch to fill.
+            max_pending: Turns queued or in flight at most; past it `record()` raises.
+            on_error: Called as `on_error(turn, error)` for each turn not stored (from the
+                recorder's thread or task; its exceptions are logged, not raised).
+            fsync: With a spool, flush each turn to disk before `record()` returns.
+
+        Returns:
+            A `synap.recorder.AsyncRecorder`: `record()`, `await flush(timeout=None)`,
+            `await aclose(timeout=None)`, `stats`, and an async context manager that closes
+            it. Its task starts with the first `record()`, `flush()` or `async with` inside
+            the event loop. If the loop ends without `aclose()`, the task sends what it can
+            for at most 5 seconds (while the client is open) and logs what is left.
+
+        Raises:
+            InvalidInputError: an invalid argument.
+            SpoolInUseError: another recorder has this spool open.
+        """
+        from synap.recorder import AsyncRecorder
+
+        return AsyncRecorder(
+            self,
+            spool=spool,
+            max_batch=max_batch,
+            flush_interval=flush_interval,
+            max_pending=max_pending,
+            on_error=on_error,
+            fsync=fsync,
         )
 
     def __repr__(self) -> str:

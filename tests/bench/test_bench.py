@@ -22,14 +22,34 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
 ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "2d", "2e", "2f", "2g", "3", "3b", "3c", "4", "4b",
            "5", "5b"]  # fmt: skip
+ROW_IDS += ["7", "7b", "7c", "7d", "7e", "7f", "7g", "7h"]
 ROW_IDS += ["8", "8a", "8b", "8c", "8d", "8e"]
-TARGETED = {"1", "2", "2d", "2f", "3", "3c", "4", "8a", "8c", "8d", "8e"}
+TARGETED = {
+    "1",
+    "2",
+    "2d",
+    "2f",
+    "3",
+    "3c",
+    "4",
+    "7",
+    "7c",
+    "7e",
+    "7f",
+    "7h",
+    "8a",
+    "8c",
+    "8d",
+    "8e",
+}
 TINY = [
     "--rounds", "1", "--calls", "5", "--async-calls", "16", "--in-flight", "4",
     "--overhead-calls", "10", "--backfill", "300", "--backfill-rounds", "1",
     "--rss-sizes", "200,500", "--import-runs", "1", "--ingest-batches", "2",
     "--many-in-flight", "4,8", "--many-calls", "16",
     "--startup-runs", "1", "--fixture-tests", "3", "--fixture-runs", "1",
+    "--recorder-turns", "200", "--recorder-backfill", "300", "--recorder-rounds", "1",
+    "--service-seconds", "0.5", "--service-rounds", "1",
 ]  # fmt: skip
 
 
