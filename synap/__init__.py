@@ -52,10 +52,19 @@ if TYPE_CHECKING:
         IngestionStatus,
         MemoryMode,
     )
+    from synap.recorder import (
+        AsyncRecorder,
+        Recorder,
+        RecorderFullError,
+        RecorderStats,
+        SpoolError,
+        SpoolInUseError,
+    )
 
 __version__: str = _version.read()
 
 __all__ = [
+    "AsyncRecorder",
     "AsyncSynap",
     "AuthenticationError",
     "BatchCreateResponse",
@@ -82,7 +91,12 @@ __all__ = [
     "RawResponse",
     "RecordMessageResponse",
     "RecordMessagesBatchResponse",
+    "Recorder",
+    "RecorderFullError",
+    "RecorderStats",
     "ServiceUnavailableError",
+    "SpoolError",
+    "SpoolInUseError",
     "Synap",
     "SynapAuthError",
     "SynapError",
@@ -113,6 +127,12 @@ _LAZY = {
     "BulkSummary": "synap.bulk",
     "BulkFailure": "synap.bulk",
     "CheckpointError": "synap.bulk",
+    "Recorder": "synap.recorder",
+    "AsyncRecorder": "synap.recorder",
+    "RecorderFullError": "synap.recorder",
+    "RecorderStats": "synap.recorder",
+    "SpoolError": "synap.recorder",
+    "SpoolInUseError": "synap.recorder",
 }
 
 

@@ -39,6 +39,12 @@ DECLARED = {
     "client": "import synap as _s\nclient = _s.Synap(api_key='synap_...')",
     "async_client": "import synap as _s\nasync_client = _s.AsyncSynap(api_key='synap_...')",
     "text": "text: str = 'I prefer dark mode.'",
+    # examples/recorder_service.py's, which the README's excerpt of it names
+    "ChatRequest": "from pydantic import BaseModel\n"
+    "class ChatRequest(BaseModel):\n"
+    "    conversation_id: str\n    user_id: str\n    customer_id: str\n    message: str",
+    "answer": "def answer(message: str) -> str:\n    return message",
+    "report": "def report(turn: Any, error: Exception) -> None:\n    print(turn, error)",
 }
 HEADER = (
     "from collections.abc import Iterator\n"
