@@ -191,6 +191,24 @@ def _json_ready(value: object, field: str, index: int | None, container: str) ->
         ) from None
 
 
+# Values whose JSON is always valid UTF-8 (ASCII text, ints, booleans, null): a flat dict of
+# only these needs neither the depth walk nor a trial encoding (the common metadata,
+# {"channel": "web"}).
+_PLAIN = frozenset((int, bool, type(None)))
+
+
+def _plain(mapping: dict[Any, Any]) -> bool:
+    for key, value in mapping.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        if type(value) is str:
+            if not value.isascii():
+                return False
+        elif type(value) not in _PLAIN:
+            return False
+    return True
+
+
 def _date_time(value: object, field: str, index: int | None, container: str) -> str:
     """`format: date-time`: an aware `datetime` or an ISO-8601 string with its offset, sent
     as ISO-8601 (`Z` for UTC)."""
@@ -323,8 +341,8 @@ def _compile(prop: Property, container: str) -> Check:
             if nullable:
                 return None
         elif isinstance(value, Mapping) and "object" in types:
-            out = dict(value)
-            if out:
+            out = value.copy() if type(value) is dict else dict(value)
+            if out and not _plain(out):
                 _json_ready(out, name, index, container)
             return out
         elif isinstance(value, str) and "string" in types:
