@@ -355,8 +355,11 @@ def _reader(path: str | PathLike[str]) -> Iterator[sqlite3.Connection]:
     if not resolved.is_file():
         raise FileNotFoundError(f"no database at {resolved}")
     uri = f"file:{quote(str(resolved.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     try:
+        # One read transaction: every query of the reader sees the same moment, even while the
+        # server commits (a message whose conversation row came after the first query).
+        conn.execute("BEGIN")
         yield conn
     finally:
         conn.close()

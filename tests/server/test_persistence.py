@@ -112,3 +112,31 @@ def test_sigkill_loses_nothing_committed_and_leaves_no_partial_write(tmp_path: P
     contents = [m["content"] for c in final["conversations"] for m in c["messages"]]
     assert len(contents) == len(set(contents))
     assert len(contents) == 5 * (max(acknowledged) + 2) + 1
+
+
+def test_a_snapshot_is_one_moment_while_the_server_writes(tmp_path: Path) -> None:
+    # read_snapshot reads conversations, then messages: without one read transaction, a batch
+    # committed between the two showed a message whose conversation was not in the snapshot.
+    with LocalServer(tmp_path / "synap.db") as server:
+        done = threading.Event()
+
+        def write() -> None:
+            with client(server.url, server.api_key) as c:
+                for _ in range(150):  # bounded: about a second of writes
+                    batch = [message(new_id()) for _ in range(5)]
+                    c.post(MESSAGES_BATCH, json={"messages": batch})
+            done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        snapshots = 0
+        try:
+            while not done.is_set():
+                snapshot = read_snapshot(server.db_path)  # raised KeyError before
+                for conversation in snapshot["conversations"]:
+                    assert conversation["message_count"] == len(conversation["messages"])
+                snapshots += 1
+        finally:
+            writer.join(timeout=60)
+        assert snapshots > 0
+        assert len(read_snapshot(server.db_path)["conversations"]) == 750
