@@ -6,7 +6,7 @@ Real local server, real sockets."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,6 @@ from synap.server import LocalServer, read_snapshot
 from tests.bulk._support import Watch, messages, run_bulk, stored_contents
 
 BACKENDS = ("asyncio", "trio")
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalServer]:
-    with LocalServer(tmp_path / "synap.db") as running:
-        yield running
 
 
 def test_messages_under_trio_arrive_in_order_with_exact_results(server: LocalServer) -> None:

@@ -18,24 +18,11 @@ from synap.bulk import CheckpointError
 from synap.server import LocalServer, read_snapshot
 from tests.bulk._support import (
     DROP,
-    FACADES,
     Watch,
     messages,
     run_bulk,
     stored_contents,
 )
-
-
-@pytest.fixture(params=FACADES)
-def facade(request: pytest.FixtureRequest) -> str:
-    """Each test runs on the blocking `Synap` and on the async `AsyncSynap`."""
-    return str(request.param)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalServer]:
-    with LocalServer(tmp_path / "synap.db") as running:
-        yield running
 
 
 def test_1050_messages_arrive_as_11_calls_in_order_with_exact_results(

@@ -4,7 +4,6 @@ rejects holds back the later turns of its conversation, which a fixed rerun send
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +13,12 @@ from synap.cli import main
 from synap.server import LocalServer, read_snapshot
 from tests.bulk._support import (
     DROP,
-    FACADES,
     Watch,
     conversation_id,
     messages,
     run_bulk,
     stored_contents,
 )
-
-
-@pytest.fixture(params=FACADES)
-def facade(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalServer]:
-    with LocalServer(tmp_path / "synap.db") as running:
-        yield running
 
 
 def documents(count: int) -> list[dict[str, Any]]:
