@@ -106,7 +106,16 @@ class Connection:
     """What every call of a facade sends, and where it goes; shared by the facade's
     `with_options()` copies. `SyncConnection` and `AsyncConnection` hold the pools."""
 
-    __slots__ = ("base_url", "headers", "max_connections", "owns_http", "secret", "ssl", "timeout")
+    __slots__ = (
+        "base_url",
+        "headers",
+        "instance_id",
+        "max_connections",
+        "owns_http",
+        "secret",
+        "ssl",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -122,6 +131,7 @@ class Connection:
         self.owns_http = owns_http
         self.base_url = base_url
         self.secret = api_key  # to clean it out of errors (see `_next`); never shown
+        self.instance_id = instance_id
         # The SDK names itself on every path, also through a caller's http_client.
         headers = [("Authorization", f"Bearer {api_key}"), ("User-Agent", USER_AGENT)]
         if instance_id is not None:
@@ -130,6 +140,17 @@ class Connection:
         self.timeout = timeout
         self.max_connections = max_connections
         self.ssl = ssl_context
+
+    def options(self) -> dict[str, Any]:
+        """The options this connection was made with, to make another to the same service."""
+        return {
+            "base_url": self.base_url,
+            "api_key": self.secret,
+            "instance_id": self.instance_id,
+            "timeout": self.timeout,
+            "max_connections": self.max_connections,
+            "ssl_context": self.ssl,
+        }
 
     def _generated(self, http: httpx.Client | httpx.AsyncClient) -> Any:
         """The generated client over an httpx client (no key in it: its repr shows fields)."""
@@ -460,6 +481,16 @@ class SyncTransport(_Transport[SyncConnection]):
 
     def copy(self, timeout: httpx.Timeout, max_retries: int) -> SyncTransport:
         return SyncTransport(self.conn, timeout, max_retries)
+
+    def async_twin(self) -> AsyncTransport | None:
+        """An async transport to the same service with the same options (key, instance id,
+        timeout, retries, TLS, pool size) and a pool of its own, for a background thread that
+        keeps several calls in flight (the blocking recorder's). None when the calls must go
+        through the caller's `http_client`, which cannot be awaited."""
+        if not self.conn.owns_http:
+            return None
+        conn = AsyncConnection(None, **self.conn.options())
+        return AsyncTransport(conn, self.timeout, self.policy.max_retries)
 
     def send(
         self,

@@ -263,7 +263,8 @@ class Conversation:
         fsync: bool = False,
     ) -> Recorder:
         """A background recorder: `rec.record(...)` queues a turn and returns at once; one
-        background thread stores the queued turns, in order and exactly once.
+        background thread stores the queued turns, in order and exactly once, with a few
+        calls in flight.
 
             with client.conversation.recorder(spool="turns.spool") as rec:
                 rec.record(conversation_id, "user", "I prefer dark mode.", "user_alice")

@@ -8,8 +8,9 @@ a spool file so that a crash or restart loses nothing.
     _core      the decisions: queues, batches, order and hold-back, keys, retry verdicts
     _spool     the journal file: format, lock, recovery, compaction
     _base      record(), stats, failure reports, fork handling (shared by both recorders)
-    _blocking  Recorder: one background thread
-    _async     AsyncRecorder: one task on the running loop (asyncio or trio, via anyio)
+    _driver    the sending task both run: batches cut, up to IN_FLIGHT calls, retries, cancels
+    _blocking  Recorder: the driver on an asyncio loop in one background thread
+    _async     AsyncRecorder: the driver on the running loop (asyncio or trio, via anyio)
 """
 
 from __future__ import annotations

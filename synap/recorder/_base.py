@@ -175,8 +175,11 @@ class RecorderBase:
     def _compact(self) -> None:
         """Compact the spool if it is due: the disk work without the lock (see `Spool`)."""
         plan = self._compaction_plan()
-        if plan is None:
-            return
+        if plan is not None:
+            self._compact_now(plan)
+
+    def _compact_now(self, plan: Compaction) -> None:
+        """Carry out a compaction planned by `_compaction_plan` (the lock is taken inside)."""
         try:
             self._state.spool.write(plan)  # type: ignore[union-attr]
         except OSError as exc:

@@ -45,7 +45,7 @@ MAX_BATCH = 100
 """The most entries one `record_messages_batch` call may carry."""
 
 IN_FLIGHT = 4
-"""Calls the async recorder keeps in flight at most (the blocking one: one at a time)."""
+"""Calls a recorder keeps in flight at most (never two holding turns of one conversation)."""
 
 EXIT_TIMEOUT = 5.0
 """Seconds the interpreter-exit flush (blocking) and the end-of-loop flush (async) may take."""

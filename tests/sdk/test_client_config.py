@@ -532,3 +532,36 @@ def test_a_plain_http_client_loads_no_ca_bundle_and_trusts_nothing(kind: str) ->
         api_key=KEY, base_url="http://127.0.0.1:9", verify=own
     )
     assert client._transport.conn.ssl is own  # every pool of this client is built with it
+
+
+def test_the_async_twin_of_a_blocking_transport_has_its_options() -> None:
+    """The blocking recorder sends through this twin: the same service, key, instance id,
+    timeout, retries, TLS and pool size, on a pool of its own; none for a caller's client."""
+    import ssl
+
+    context = ssl.create_default_context()
+    client = synap.Synap(
+        api_key="synap_twin",
+        base_url="https://synap.example",
+        instance_id="inst-7",
+        verify=context,
+        max_connections=12,
+    ).with_options(timeout=httpx.Timeout(3, connect=1), max_retries=5)
+    ours = client.conversation._transport
+    twin = ours.async_twin()
+    assert twin is not None
+    assert twin.conn is not ours.conn
+    assert twin.conn.owns_http
+    assert twin.conn.base_url == "https://synap.example"
+    assert twin.conn.headers == ours.conn.headers
+    assert ("X-Instance-ID", "inst-7") in twin.conn.headers
+    assert ("Authorization", "Bearer synap_twin") in twin.conn.headers
+    assert (twin.timeout, twin.policy) == (ours.timeout, ours.policy)
+    assert twin.policy.max_retries == 5
+    assert (twin.conn.ssl, twin.conn.max_connections) == (context, 12)
+    client.close()
+    with httpx.Client() as http:
+        theirs = synap.Synap(
+            api_key="synap_twin", base_url="https://synap.example", http_client=http
+        )
+        assert theirs.conversation._transport.async_twin() is None
