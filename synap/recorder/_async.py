@@ -142,7 +142,7 @@ class AsyncRecorder(LoopDriver):
                 await self._done.wait()
         reason = "closed"
         if not flushed and timeout is not None:
-            reason += f" after its timeout ({timeout} s)"
+            reason += f" after its timeout ({timeout:.3g} s)"
         self._finish(reason)
 
     async def __aenter__(self) -> Self:

@@ -129,7 +129,7 @@ class Recorder(LoopDriver):
             # A cancelled call unwinds at once; a moment more lets its batch be put back.
             self._thread.join(None if left is None else left + _UNWIND)
         if not flushed:
-            reason += f" after its timeout ({timeout} s)" if timeout is not None else ""
+            reason += f" after its timeout ({timeout:.3g} s)" if timeout is not None else ""
         # Also when the thread is still in a call: the spool's lock is released now, so a new
         # recorder can open it at once. That call's batch stays open in the spool, and goes out
         # again under the same key (what was stored is not stored twice).
