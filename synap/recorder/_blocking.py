@@ -201,8 +201,10 @@ class Recorder(LoopDriver):
         return bool(self._conversation._transport.conn.closed)
 
 
-_UNWIND = 1.0
-"""Seconds `close()` waits past its timeout for cancelled calls to put their batches back."""
+_UNWIND = 0.1
+"""Seconds `close()` waits past its timeout for the thread to unwind its cancelled calls (they
+put their batches back at once; a thread still busy after that is a daemon, and what it had
+in flight stays open in the spool)."""
 
 
 async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

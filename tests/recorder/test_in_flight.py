@@ -127,7 +127,7 @@ def test_calls_cancelled_by_close_are_resent_under_their_keys_and_stored_once(
         assert wait_for(lambda: slow_server.fault_counts()["latency"] >= IN_FLIGHT)
         rec.close(timeout=0.1)
         assert rec.stats.sent == 0
-    assert not recorder_threads()
+    assert wait_for(lambda: not recorder_threads(), 10)
     keys: list[str] = []
     http = httpx.Client(
         timeout=30, event_hooks={"request": [lambda r: keys.append(r.headers["idempotency-key"])]}
