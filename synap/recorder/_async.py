@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 import anyio
 import anyio.to_thread
 
+from synap.bulk._send import RECORD_MESSAGES_BATCH, batch_result
 from synap.recorder import _base
 from synap.recorder._core import Batch
 from synap.recorder._driver import LoopDriver
@@ -159,9 +160,9 @@ class AsyncRecorder(LoopDriver):
 
     # -- the driver's hooks -----------------------------------------------------------------------
 
-    async def _call(self, batch: Batch) -> Mapping[str, Any]:
-        return await self._conversation.record_messages_batch(
-            batch.entries, idempotency_key=batch.key
+    async def _call(self, batch: Batch, body: bytes) -> Mapping[str, Any]:
+        return await self._conversation._transport.send(
+            RECORD_MESSAGES_BATCH, body, batch_result, idempotency_key=batch.key
         )
 
     async def _compact_soon(self, plan: Compaction) -> None:

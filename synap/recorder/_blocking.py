@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import anyio
 
 from synap._errors import SynapError
+from synap.bulk._send import RECORD_MESSAGES_BATCH, batch_result
 from synap.recorder import _base
 from synap.recorder._core import EXIT_TIMEOUT, Batch
 from synap.recorder._driver import LoopDriver
@@ -26,7 +27,7 @@ from synap.recorder._spool import Compaction
 
 if TYPE_CHECKING:
     from synap._transport import AsyncTransport
-    from synap.conversation import AsyncConversation, Conversation
+    from synap.conversation import Conversation
 
 __all__ = ["Recorder"]
 
@@ -49,11 +50,6 @@ class Recorder(LoopDriver):
         super().__init__(**options)
         self._conversation = conversation
         self._twin: AsyncTransport | None = conversation._transport.async_twin()
-        self._sender: AsyncConversation | None = None
-        if self._twin is not None:
-            from synap.conversation import AsyncConversation
-
-            self._sender = AsyncConversation(self._twin)
         self._cond = threading.Condition(self._state.lock)
         self._loop: asyncio.AbstractEventLoop | None = None  # set once the thread's loop runs
         self._thread = threading.Thread(target=self._main, name="synap-recorder", daemon=True)
@@ -181,15 +177,19 @@ class Recorder(LoopDriver):
         with self._cond:
             self._cond.notify_all()
 
-    async def _call(self, batch: Batch) -> Mapping[str, Any]:
+    async def _call(self, batch: Batch, body: bytes) -> Mapping[str, Any]:
         if self._client_closed():  # the twin's pool is the recorder's: the client decides
             raise SynapError("This Synap client is closed; create a new one.")
-        if self._sender is not None:
-            return await self._sender.record_messages_batch(
-                batch.entries, idempotency_key=batch.key
+        if self._twin is not None:
+            return await self._twin.send(
+                RECORD_MESSAGES_BATCH, body, batch_result, idempotency_key=batch.key
             )
         return await _in_thread(
-            self._conversation.record_messages_batch, batch.entries, idempotency_key=batch.key
+            self._conversation._transport.send,
+            RECORD_MESSAGES_BATCH,
+            body,
+            batch_result,
+            idempotency_key=batch.key,
         )
 
     async def _compact_soon(self, plan: Compaction) -> None:

@@ -3,7 +3,11 @@ and keeps up to `IN_FLIGHT` `record_messages_batch` calls in flight, never two h
 one conversation. The async recorder runs it on the caller's loop (asyncio or trio, through
 anyio); the blocking recorder on an asyncio loop of its own, in its one background thread.
 
-What differs between the two is what a call is (`_call`), how a closed client shows
+A call sends the batch's entries as they were checked by `record()`, encoded once per batch,
+and parses the answer once (the bulk jobs' lean path, `synap.bulk._send`): the generated client
+would build a model of every result only for the recorder to read each result's `error`.
+
+What differs between the two is how a call goes out (`_call`), how a closed client shows
 (`_client_closed`), where the spool's compaction runs (`_compact_soon`) and how waiters learn
 that turns settled (`_signal_settled`)."""
 
@@ -19,6 +23,7 @@ import anyio.abc
 
 from synap import _retry
 from synap._errors import SynapError
+from synap.bulk._engine import encode
 from synap.recorder import _base
 from synap.recorder._core import EXIT_TIMEOUT, IN_FLIGHT, Batch, Report
 from synap.recorder._spool import Compaction
@@ -51,8 +56,9 @@ class LoopDriver(_base.RecorderBase):
 
     # -- what each recorder provides ------------------------------------------------------------
 
-    async def _call(self, batch: Batch) -> Mapping[str, Any]:
-        """One `record_messages_batch` call of `batch` (the client's own retries included)."""
+    async def _call(self, batch: Batch, body: bytes) -> Mapping[str, Any]:
+        """One `record_messages_batch` call of `batch`, whose request body is `body` (the
+        client's own retries included)."""
         raise NotImplementedError
 
     def _client_closed(self) -> bool:
@@ -177,11 +183,12 @@ class LoopDriver(_base.RecorderBase):
         """Store `batch` (retrying while the failure is transient); what failed for good. A
         cancelled call puts its batch back in front, to go out again as it was."""
         state = self._state
+        body = batch_body(batch)
         retries = 0
         try:
             while True:
                 try:
-                    response = await self._call(batch)
+                    response = await self._call(batch, body)
                 except anyio.get_cancelled_exc_class():
                     raise
                 except Exception as exc:
@@ -220,3 +227,8 @@ class LoopDriver(_base.RecorderBase):
                         self._state.interrupted(rest, position=j)
                 raise
         return report
+
+
+def batch_body(batch: Batch) -> bytes:
+    """The `record_messages_batch` request body of `batch`: its checked entries, in order."""
+    return b'{"messages":' + encode(batch.entries) + b"}"
