@@ -978,10 +978,14 @@ def bench_startup(runs: int, fixture_tests: int, fixture_runs: int) -> list[Row]
 
 
 def bench_recorder_rows(
-    url: str, key: str, args: argparse.Namespace, step: Callable[[str], None]
+    url: str,
+    key: str,
+    args: argparse.Namespace,
+    step: Callable[[str], None],
+    server_pid: int | None = None,
 ) -> list[Row]:
-    """Rows 7-7h: the background recorder (scripts/bench_recorder.py) and the FastAPI
-    service (scripts/bench_service.py)."""
+    """Rows 7-7j: the background recorder (scripts/bench_recorder.py) and the FastAPI
+    service (scripts/bench_service.py; 7i-7j: where its CPU goes, given the server's pid)."""
     import bench_recorder
     import bench_service
 
@@ -993,7 +997,7 @@ def bench_recorder_rows(
     )
     step("7g-7h. FastAPI app, 200 concurrent clients: nothing / direct / recorder")
     samples = bench_service.bench_service(
-        url, key, rounds=args.service_rounds, seconds=args.service_seconds
+        url, key, rounds=args.service_rounds, seconds=args.service_seconds, server_pid=server_pid
     )
     found += bench_service.rows(samples, 200)
     return [Row(**row) for row in found]
@@ -1146,7 +1150,7 @@ def main(argv: list[str] | None = None) -> int:
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
                 if "7" in only:
-                    rows += bench_recorder_rows(url, key, args, step)
+                    rows += bench_recorder_rows(url, key, args, step, server.pid)
         if "2d" in only:
             step("2d-2g. record_message, 32 and 200 in flight, AsyncSynap vs raw aiohttp")
             levels = [int(n) for n in args.many_in_flight.split(",")]

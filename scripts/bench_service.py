@@ -16,6 +16,10 @@ after a warm-up. Three modes, interleaved round by round (A B C, then C B A, ...
 Requests per second per mode; `scripts/bench.py` shows them as rows 7g-7h (ratio against
 `nothing`). The local Synap server (another process) stores the turns in `direct` and
 `recorder` modes. Each mode's app is started fresh, so no mode inherits another's warm state.
+
+Where the CPU goes (Linux, from /proc): the app's CPU per request while the load runs (row
+7i), and the Synap server's CPU per stored turn, from the load's start until the app has
+exited (its recorder flushed), in `direct` and `recorder` modes (row 7j).
 """
 
 from __future__ import annotations
@@ -149,7 +153,13 @@ async def load(url: str, concurrency: int, warmup: float, seconds: float) -> dic
         elapsed = time.perf_counter() - start
         stop = True
         await asyncio.gather(*tasks)
-    return {"requests": done, "errors": errors, "seconds": elapsed, "rps": done / elapsed}
+    return {
+        "requests": done,
+        "errors": errors,
+        "seconds": elapsed,
+        "rps": done / elapsed,
+        "answered": answered,  # warm-up included: what the CPU figures are divided by
+    }
 
 
 # -- orchestration ---------------------------------------------------------------------------------
@@ -168,6 +178,18 @@ def _env() -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds a live process has used (Linux /proc), else None."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     import httpx
 
@@ -183,9 +205,16 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30
 
 
 def run_mode(
-    mode: str, synap_url: str, synap_key: str, concurrency: int, warmup: float, seconds: float
+    mode: str,
+    synap_url: str,
+    synap_key: str,
+    concurrency: int,
+    warmup: float,
+    seconds: float,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
-    """One app process in `mode`, one load run against it; its requests per second."""
+    """One app process in `mode`, one load run against it; its requests per second, and the
+    CPU the app and (given its pid) the Synap server spent per request."""
     port = _free_port()
     me = str(Path(__file__).resolve())
     app = subprocess.Popen(
@@ -194,14 +223,19 @@ def run_mode(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    app_cpu = server_cpu = None
     try:
         _wait_ready(port, app)
+        app_before, server_before = cpu_seconds(app.pid), cpu_seconds(server_pid)
         out = subprocess.run(
             [sys.executable, me, "load", f"http://127.0.0.1:{port}", str(concurrency),
              str(warmup), str(seconds)],
             env=_env(), capture_output=True, text=True, check=True, timeout=warmup + seconds + 120,
         )  # fmt: skip
         result: dict[str, Any] = json.loads(out.stdout)
+        app_after = cpu_seconds(app.pid)
+        if app_before is not None and app_after is not None:
+            app_cpu = app_after - app_before
     finally:
         app.send_signal(signal.SIGINT)  # the lifespan's exit closes the recorder (a flush)
         try:
@@ -209,6 +243,14 @@ def run_mode(
         except subprocess.TimeoutExpired:
             app.kill()
             app.wait()
+    server_after = cpu_seconds(server_pid)  # the recorder's last turns are stored by now
+    if server_before is not None and server_after is not None:
+        server_cpu = server_after - server_before
+    answered = result.get("answered") or 0
+    result["app_cpu_us"] = app_cpu * 1e6 / answered if app_cpu is not None and answered else None
+    result["server_cpu_us"] = (
+        server_cpu * 1e6 / answered if server_cpu is not None and answered else None
+    )
     result["mode"] = mode
     return result
 
@@ -221,15 +263,21 @@ def bench_service(
     concurrency: int = 200,
     warmup: float = 1.0,
     seconds: float = 4.0,
+    server_pid: int | None = None,
 ) -> dict[str, list[float]]:
-    """Requests per second of each mode, `rounds` samples each, interleaved."""
+    """Requests per second of each mode, `rounds` samples each, interleaved; with
+    `server_pid` (and /proc), also `"<mode>.app_cpu_us"` and `"<mode>.server_cpu_us"`: CPU
+    microseconds per request of the app and of the Synap server."""
     samples: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds):
         for mode in MODES if r % 2 == 0 else reversed(MODES):
-            result = run_mode(mode, synap_url, synap_key, concurrency, warmup, seconds)
+            result = run_mode(mode, synap_url, synap_key, concurrency, warmup, seconds, server_pid)
             if result["errors"]:
                 raise RuntimeError(f"{mode}: {result['errors']} requests failed")
             samples[mode].append(result["rps"])
+            for measure in ("app_cpu_us", "server_cpu_us"):
+                if result[measure] is not None:
+                    samples.setdefault(f"{mode}.{measure}", []).append(result[measure])
     return samples
 
 
@@ -256,6 +304,34 @@ def rows(samples: dict[str, list[float]], concurrency: int) -> list[dict[str, An
                 "raw_label": "the same FastAPI app recording nothing",
                 "ours_label": f"FastAPI app, mode {mode!r} (scripts/bench_service.py)",
                 "samples": {"nothing": samples["nothing"], mode: samples[mode]},
+            }
+        )
+    cpu = [
+        # id, title, unit, raw and ours (sample names), labels
+        ("7i", "  app CPU per request, recorder vs nothing", "us/req",
+         "nothing.app_cpu_us", "recorder.app_cpu_us",
+         "the app recording nothing", "the app recording through rec.record()"),
+        ("7j", "  Synap server CPU per stored turn", "us/turn",
+         "direct.server_cpu_us", "recorder.server_cpu_us",
+         "one record_message call per turn (mode 'direct')", "the recorder's batches"),
+    ]  # fmt: skip
+    for row_id, title, unit, raw_name, ours_name, raw_label, ours_label in cpu:
+        if not samples.get(raw_name) or not samples.get(ours_name):
+            continue  # no /proc, or no server pid
+        raw, ours = statistics.median(samples[raw_name]), statistics.median(samples[ours_name])
+        out.append(
+            {
+                "id": row_id,
+                "title": title,
+                "unit": unit,
+                "raw": raw,
+                "ours": ours,
+                "ratio": ours / raw if raw else None,
+                "target": "",
+                "met": None,
+                "raw_label": raw_label,
+                "ours_label": ours_label,
+                "samples": {raw_name: samples[raw_name], ours_name: samples[ours_name]},
             }
         )
     return out
@@ -291,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=args.rounds,
             concurrency=args.concurrency,
             seconds=args.seconds,
+            server_pid=server.pid,
         )
     print(json.dumps({"samples": samples, "rows": rows(samples, args.concurrency)}, indent=2))
     return 0
