@@ -39,7 +39,10 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    loop of 100-turn `record_messages_batch` calls (blocking, async); 7g-7h a FastAPI app with
    one client in its lifespan under 200 concurrent clients (an aiohttp load generator in its
    own process): requests/s awaiting `record_message` per request (7g) and recording through
-   the recorder (7h), each against the same app recording nothing.
+   the recorder (7h), each against the same app recording nothing; 7i the app's CPU per
+   request and 7j the Synap server's CPU per stored turn in that run; 7k the 7h comparison
+   again against a Synap server of its own at nice 19 (a stand-in for a remote Synap,
+   reported beside 7h, never instead of it).
 8. Start-up and test cost (`scripts/bench_startup.py`): the first `Synap()` in a fresh
    interpreter (8) and the median of the next ones (8a, target <= 2 ms) vs `httpx.Client()`;
    8b, 8c the same for `AsyncSynap()` vs `httpx.AsyncClient()`. 8d: what the pytest fixtures
@@ -978,10 +981,15 @@ def bench_startup(runs: int, fixture_tests: int, fixture_runs: int) -> list[Row]
 
 
 def bench_recorder_rows(
-    url: str, key: str, args: argparse.Namespace, step: Callable[[str], None]
+    url: str,
+    key: str,
+    args: argparse.Namespace,
+    step: Callable[[str], None],
+    server_pid: int | None = None,
 ) -> list[Row]:
-    """Rows 7-7h: the background recorder (scripts/bench_recorder.py) and the FastAPI
-    service (scripts/bench_service.py)."""
+    """Rows 7-7k: the background recorder (scripts/bench_recorder.py) and the FastAPI
+    service (scripts/bench_service.py; 7i-7j: where its CPU goes, given the server's pid;
+    7k: with a Synap server of its own at nice 19, reported beside 7h, not instead)."""
     import bench_recorder
     import bench_service
 
@@ -993,9 +1001,14 @@ def bench_recorder_rows(
     )
     step("7g-7h. FastAPI app, 200 concurrent clients: nothing / direct / recorder")
     samples = bench_service.bench_service(
-        url, key, rounds=args.service_rounds, seconds=args.service_seconds
+        url, key, rounds=args.service_rounds, seconds=args.service_seconds, server_pid=server_pid
     )
     found += bench_service.rows(samples, 200)
+    step("7k. the same app, the local Synap server at nice 19 (a stand-in, not row 7h)")
+    niced = bench_service.bench_service_niced(
+        rounds=args.service_rounds, seconds=args.service_seconds
+    )
+    found.append(bench_service.niced_row(niced, 200))
     return [Row(**row) for row in found]
 
 
@@ -1098,8 +1111,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--recorder-turns", type=int, help="record() calls per round, rows 7-7d")
     p.add_argument("--recorder-backfill", type=int, help="turns per round, rows 7e-7f")
     p.add_argument("--recorder-rounds", type=int, help="interleaved rounds, rows 7-7f")
-    p.add_argument("--service-seconds", type=float, help="measured seconds per app run, 7g-7h")
-    p.add_argument("--service-rounds", type=int, help="interleaved rounds, rows 7g-7h")
+    p.add_argument("--service-seconds", type=float, help="measured seconds per app run, 7g-7k")
+    p.add_argument("--service-rounds", type=int, help="interleaved rounds, rows 7g-7k")
     # The RSS child (run by this script in a fresh interpreter).
     p.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
@@ -1146,7 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
                         url, key, args.backfill, args.concurrency, args.backfill_rounds
                     )
                 if "7" in only:
-                    rows += bench_recorder_rows(url, key, args, step)
+                    rows += bench_recorder_rows(url, key, args, step, server.pid)
         if "2d" in only:
             step("2d-2g. record_message, 32 and 200 in flight, AsyncSynap vs raw aiohttp")
             levels = [int(n) for n in args.many_in_flight.split(",")]

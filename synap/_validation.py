@@ -432,6 +432,19 @@ class _Form:
         about = self.descriptions.get(name)
         return _fail(f"{where} is required" + (f": {about}" if about else ""), name, index)
 
+    def filled_in_order(self, values: tuple[object, ...]) -> dict[str, Any]:
+        """`filled` of one value per property, in wire order (no dict of them built first)."""
+        out: dict[str, Any] = {}
+        for (name, check, absent, required, _), value in zip(self.plan, values, strict=True):
+            if value is None:
+                if absent is not None:
+                    out[name] = absent()
+                elif required:
+                    raise self.missing(name, None)
+                continue
+            out[name] = check(value, None)
+        return out
+
     def filled(self, given: Mapping[str, object], index: int | None) -> dict[str, Any]:
         """Every property in wire order: given values checked, absent ones as `absent` says.
         None counts as not given. Used for requests sent whole (a single message, a
@@ -466,6 +479,8 @@ def record_message_body(*args: object, **kwargs: object) -> dict[str, Any]:
     """
     if not args and kwargs.keys() <= _SINGLE.known:
         return _SINGLE.filled(kwargs, None)  # the facades' call: by name
+    if not kwargs and len(args) == len(_SINGLE.plan):
+        return _SINGLE.filled_in_order(args)  # the recorder's call: every argument, in order
     if len(args) > len(_SINGLE.names):
         raise TypeError(f"record_message_body takes at most {len(_SINGLE.names)} arguments")
     given = dict(zip(_SINGLE.names, args, strict=False))

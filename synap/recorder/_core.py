@@ -10,8 +10,9 @@ but the spool's appends, which `Spool` does).
 - pre-formed batches: those a spool says were formed but not settled before a crash, and those
   whose call was interrupted. They may have reached Synap, so they go out again as they were
   (same turns, same order, hence the same idempotency key), before any new batch;
-- the global record order, to answer "is every turn recorded before this point settled?"
-  (`flush`) in O(1).
+- the global record order of the turns not yet settled, to answer "is every turn recorded
+  before this point settled?" (`flush`) in O(1). Settled turns leave it as they settle, so a
+  recorder that is never flushed holds only its pending turns.
 
 A batch's idempotency key is derived from its turns' ids and content. Each turn gets a unique
 id in `record()` (kept in the spool), so two identical turns never make identical batches.
@@ -62,12 +63,15 @@ class Turn:
     are the arguments of `record()` in the form they are sent in.
     """
 
-    __slots__ = ("entry", "id", "line", "settled")
+    __slots__ = ("entry", "id", "line", "seq", "settled")
 
-    def __init__(self, id: str, entry: dict[str, Any], line: bytes | None = None) -> None:
+    def __init__(
+        self, id: str, entry: dict[str, Any], line: bytes | None = None, seq: int = 0
+    ) -> None:
         self.id = id
         self.entry = entry
         self.line = line  # its spool line, rewritten when the spool is compacted
+        self.seq = seq  # its place in record order (recovered turns first), for flush
         self.settled = False
 
     @property
@@ -219,7 +223,7 @@ class State:
                 "(Synap is unreachable or slower than turns arrive); this turn was not queued"
             )
         self._counter += 1
-        turn = Turn(f"{self._prefix}{self._counter:x}", entry)
+        turn = Turn(f"{self._prefix}{self._counter:x}", entry, seq=self.mark())
         if self.spool is not None:
             turn.line = self.spool.append_turn(turn.id, entry)
         self.recorded += 1
@@ -242,8 +246,8 @@ class State:
         """Queue what the spool holds unsettled: its open batches first, as they were."""
         turns, batches = spool.recovered
         by_id: dict[str, Turn] = {}
-        for turn_id, entry, line in turns:
-            turn = Turn(turn_id, _CheckedMessage(entry), line)
+        for seq, (turn_id, entry, line) in enumerate(turns):
+            turn = Turn(turn_id, _CheckedMessage(entry), line, seq)
             by_id[turn_id] = turn
             self.order.append(turn)
         in_batch: set[str] = set()
@@ -346,7 +350,9 @@ class State:
             turn.settled = True
         self.pending -= len(batch.turns)
         self.failed += len(report)
-        return report + self._hold_back(report)
+        report += self._hold_back(report)
+        self._trim()
+        return report
 
     def judge(self, batch: Batch, error: SynapError, retries: int, closed: bool) -> Verdict:
         """A call of `batch` failed with `error` (after the client's own retries)."""
@@ -371,7 +377,9 @@ class State:
         self.pending -= len(batch.turns)
         self.failed += len(batch.turns)
         report: Report = [(turn, error) for turn in batch.turns]
-        return Verdict(failures=report + self._hold_back(report))
+        report += self._hold_back(report)
+        self._trim()
+        return Verdict(failures=report)
 
     def release(self, batch: Batch) -> None:
         """The call of `batch` is over (settled, split or interrupted): free its conversations."""
@@ -409,12 +417,22 @@ class State:
 
     def settled_up_to(self, mark: int) -> bool:
         """Whether every turn recorded before `mark` is settled."""
+        self._trim()
+        # Turns leave `order` only when settled, and it is in record order: every turn
+        # before its first is settled.
+        return not self.order or self.order[0].seq >= mark
+
+    def _trim(self) -> None:
+        """Drop settled turns from `order`: those in front at once; when a turn still pending
+        (a conversation retrying) keeps settled ones behind it, all of them once they
+        outnumber the pending ones (each turn is dropped once: O(1) a turn, amortised).
+        Before this, `order` kept every turn of a recorder never flushed: a service's
+        memory grew by each turn's content, for good."""
         order = self.order
         while order and order[0].settled:
             order.popleft()
-        # Turns leave `order` only when settled, so its length tells where the first
-        # unsettled turn sits in record order.
-        return not order or self.mark() - len(order) >= mark
+        if len(order) > 2 * self.pending + 1024:
+            self.order = deque(t for t in order if not t.settled)
 
     def stats(self) -> RecorderStats:
         return RecorderStats(self.recorded, self.sent, self.pending, self.failed, self.recovered)

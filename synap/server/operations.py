@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +60,39 @@ def _columns(schema: Mapping[str, Any], row: type[tuple[Any, ...]]) -> frozenset
 
 def utc_now() -> str:
     """Now, UTC, ISO-8601 with microseconds and `Z` (the service's timestamp format)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _this_second
+    sec, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    second = _this_second
+    if second[0] != sec:  # the date and time of day, formatted once a second (every message
+        # of a batch is stamped: strftime per message was a tenth of the server's work)
+        second = _this_second = (sec, datetime.fromtimestamp(sec, UTC).strftime(_SECOND))
+    return f"{second[1]}.{micro:06d}Z"
+
+
+_SECOND = "%Y-%m-%dT%H:%M:%S"
+_this_second: tuple[int, str] = (-1, "")
+
+
+def message_id() -> str:
+    """A new message id: a UUID of RFC 9562's version 7 (48 bits of Unix milliseconds, then
+    74 random bits). Ids made later sort later, so each insert lands at the end of the
+    `messages` primary-key index instead of on a random page: with version 4 ids, writing
+    that index's pages to the WAL was a third of the server's work per stored message."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10))  # 80 bits, 74 used
+    value = (
+        (ms & _MS_MASK) << 80
+        | 0x7 << 76
+        | (rand >> 64 & 0xFFF) << 64
+        | 0b10 << 62
+        | (rand & _RAND_B_MASK)
+    )
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_MS_MASK = (1 << 48) - 1
+_RAND_B_MASK = (1 << 62) - 1
 
 
 def dumps(value: Any) -> bytes:
@@ -348,9 +382,14 @@ def _write_messages(
         tally.added += 1
         tally.customer = tally.customer if tally.customer is not None else customer
         tally.user = tally.user if tally.user is not None else entry.get("user_id")
-        extra = {k: v for k, v in entry.items() if k not in columns}
+        metadata = entry.get("metadata")
+        # Most entries carry no metadata and no keys without a column: "{}" without encoding.
+        if entry.keys() <= columns:
+            extra = "{}"
+        else:
+            extra = dumps({k: v for k, v in entry.items() if k not in columns}).decode()
         row = MessageRow(
-            message_id=str(uuid.uuid4()),
+            message_id=message_id(),
             conversation_id=conversation_id,
             seq=tally.count,
             role=entry["role"],
@@ -358,8 +397,8 @@ def _write_messages(
             user_id=entry.get("user_id"),
             customer_id=customer,
             session_id=tally.session,
-            metadata=dumps(entry.get("metadata") or {}).decode(),
-            extra=dumps(extra).decode(),
+            metadata=dumps(metadata).decode() if metadata else "{}",
+            extra=extra,
             recorded_at=utc_now(),
         )
         rows.append(row)

@@ -54,9 +54,17 @@ _DATE_TIME = re.compile(
 )
 
 
+# The canonical spelling: certainly a UUID (anything else is judged by `UUID()` below).
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
+)
+
+
 def _is_uuid(value: object) -> bool:
     if not isinstance(value, str):
         return True  # `format` only constrains strings
+    if _CANONICAL_UUID.fullmatch(value):
+        return True
     if len(value) != 36 or any(value[i] != "-" for i in (8, 13, 18, 23)):
         return False
     try:
@@ -82,6 +90,10 @@ def _is_date_time(value: object) -> bool:
 _FORMATS = jsonschema.FormatChecker(formats=())
 _FORMATS.checks("uuid")(_is_uuid)
 _FORMATS.checks("date-time")(_is_date_time)
+_OUR_FORMATS: dict[str, Callable[[object], bool]] = {
+    "uuid": _is_uuid,
+    "date-time": _is_date_time,
+}
 
 # -- the quick check -----------------------------------------------------------------------
 #
@@ -148,7 +160,16 @@ def _quick_check(schema: object) -> Check | None:
         checks.append(check)
     if len(checks) == 1:
         return checks[0]
-    return lambda instance: all(check(instance) for check in checks)
+    # Plain loops rather than all() over a generator: this runs for every entry of a batch.
+    every = tuple(checks)
+
+    def check_all(instance: Any) -> bool:
+        for check in every:  # noqa: SIM110 (a loop: all() over a generator is slower)
+            if not check(instance):
+                return False
+        return True
+
+    return check_all
 
 
 def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
@@ -163,6 +184,9 @@ def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check
         options = frozenset(value)
         return lambda instance: type(instance) is str and instance in options
     if keyword == "format":
+        ours = _OUR_FORMATS.get(value)  # called directly: what `conforms` would call
+        if ours is not None:
+            return ours
         return lambda instance: _FORMATS.conforms(instance, value)
     if keyword == "pattern":
         if not isinstance(value, str):
@@ -187,15 +211,27 @@ def _quick_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check
         )
     if keyword == "required":
         names = tuple(value)
-        return _quick_object(lambda obj: all(name in obj for name in names))
+
+        def has_required(obj: dict[str, Any]) -> bool:
+            for name in names:  # noqa: SIM110 (as above)
+                if name not in obj:
+                    return False
+            return True
+
+        return _quick_object(has_required)
     if keyword == "properties":
         properties = {name: _quick_check(sub) for name, sub in value.items()}
         if any(check is None for check in properties.values()):
             return None
         pairs = tuple(properties.items())
-        return _quick_object(
-            lambda obj: all(name not in obj or check(obj[name]) for name, check in pairs)  # type: ignore[misc]
-        )
+
+        def properties_pass(obj: dict[str, Any]) -> bool:
+            for name, check in pairs:  # noqa: SIM110 (as above)
+                if name in obj and not check(obj[name]):  # type: ignore[misc]
+                    return False
+            return True
+
+        return _quick_object(properties_pass)
     if keyword == "additionalProperties":
         if value is True:
             return lambda instance: True
@@ -462,6 +498,8 @@ def _convert(
 
 def _unicode_errors(instance: Any, loc: tuple[str | int, ...]) -> list[ErrorItem]:
     """Strings that cannot be stored as UTF-8 (JSON allows lone surrogates such as \\ud800)."""
+    if type(instance) is dict and _flat_ascii(instance):
+        return []  # a batch entry as usual: no string of it can hold a surrogate
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(instance, loc)]
     while stack:  # iterative: bodies may nest deeply
         value, where = stack.pop()
@@ -480,6 +518,23 @@ def _unicode_errors(instance: Any, loc: tuple[str | int, ...]) -> list[ErrorItem
         elif isinstance(value, list):
             stack.extend((v, (*where, i)) for i, v in enumerate(value))
     return []
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def _flat_ascii(obj: dict[str, Any]) -> bool:
+    """Whether every key and value of `obj` is ASCII text or a number, boolean or null (no
+    lone surrogate then: one is never ASCII). False only means "walk it"."""
+    for key, value in obj.items():
+        if not key.isascii():
+            return False
+        if type(value) is str:
+            if not value.isascii():
+                return False
+        elif type(value) not in _SCALARS:
+            return False
+    return True
 
 
 def _utf8_ok(text: str) -> bool:

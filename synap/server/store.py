@@ -98,6 +98,15 @@ _INSERT_DOCUMENT = (
     " document_created_at, user_id, customer_id, scope, mode, metadata, status, queued_at,"
     " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The conversations a write touches, in one statement: their ids go in as one JSON array.
+_SELECT_CONVERSATIONS = (
+    "SELECT conversation_id, customer_id, session_id, message_count FROM conversations"
+    " WHERE conversation_id IN (SELECT value FROM json_each(?))"
+)
+_SELECT_CONVERSATION = (
+    "SELECT customer_id, session_id, message_count FROM conversations WHERE conversation_id = ?"
+)
+_HAS_JSON_EACH = "SELECT count(*) FROM json_each('[]')"
 # Version 1 databases: `extra` added where CREATE TABLE IF NOT EXISTS left the old table.
 _DOCUMENT_COLUMNS = "PRAGMA table_info(documents)"
 _ADD_DOCUMENT_EXTRA = "ALTER TABLE documents ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'"
@@ -242,6 +251,11 @@ class Store:
             self._conn.execute(_ADD_DOCUMENT_EXTRA)
         self._conn.execute(_SET_SCHEMA_VERSION)
         self._epoch = 0
+        try:  # built into SQLite since 3.38, and compiled in by most builds before
+            self._conn.execute(_HAS_JSON_EACH)
+            self._json_each = True
+        except sqlite3.OperationalError:
+            self._json_each = False
 
     @property
     def epoch(self) -> int:
@@ -279,7 +293,7 @@ class Store:
                 raise StaleRequest("the store was cleared after this request was admitted")
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(self._conn)
+                yield Transaction(self._conn, self._json_each)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -298,8 +312,9 @@ class Store:
 class Transaction:
     """The statements of one write transaction (only valid inside `Store.transaction()`)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, json_each: bool = False) -> None:
         self._conn = conn
+        self._json_each = json_each
 
     def replay(self, scope: str, key: str) -> Replay | None:
         """The answer already given under (`scope`, `key`), if any."""
@@ -319,14 +334,16 @@ class Transaction:
         )
 
     def conversations(self, ids: Iterable[str]) -> dict[str, Conversation]:
-        """The existing conversations among `ids`."""
+        """The existing conversations among `ids` (one query for all of them: a batch's
+        hundred lookups one by one were a third of building its rows)."""
         found: dict[str, Conversation] = {}
+        if self._json_each:
+            listed = json.dumps(list(ids))
+            for row in self._conn.execute(_SELECT_CONVERSATIONS, (listed,)):
+                found[row[0]] = Conversation(row[1], row[2], row[3])
+            return found
         for conversation_id in ids:
-            row = self._conn.execute(
-                "SELECT customer_id, session_id, message_count FROM conversations"
-                " WHERE conversation_id = ?",
-                (conversation_id,),
-            ).fetchone()
+            row = self._conn.execute(_SELECT_CONVERSATION, (conversation_id,)).fetchone()
             if row is not None:
                 found[conversation_id] = Conversation(row[0], row[1], row[2])
         return found

@@ -134,3 +134,30 @@ def test_valid_entries_need_no_jsonschema(entry: dict[str, Any]) -> None:
 def test_invalid_entries_still_get_the_same_errors(entry: dict[str, Any], loc: list[str]) -> None:
     errors = VALIDATOR.errors("BatchMessage", entry)
     assert [e["loc"] for e in errors] == [loc]
+
+
+def _uuid_by_parsing(value: str) -> bool:
+    # The definition `_is_uuid` had before its canonical-spelling shortcut.
+    if len(value) != 36 or any(value[i] != "-" for i in (8, 13, 18, 23)):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+uuid_like = st.one_of(
+    st.uuids().map(str),
+    st.uuids().map(lambda u: str(u).upper()),
+    st.text(alphabet="0123456789abcdefABCDEF-_+ {}xg", min_size=30, max_size=40),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=uuid_like)
+def test_the_uuid_format_check_answers_as_parsing_does(value: str) -> None:
+    from synap.server.schema import _is_uuid
+
+    assert _is_uuid(value) == _uuid_by_parsing(value)

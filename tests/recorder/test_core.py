@@ -151,6 +151,40 @@ def test_flush_marks_and_backpressure() -> None:
     s.add(entry(C, "c1"))  # room again
 
 
+def test_a_recorder_never_flushed_holds_only_its_pending_turns() -> None:
+    # A service records for hours and never flushes: settled turns must not pile up.
+    s = state(max_batch=2, max_pending=10_000)
+    for i in range(3000):
+        s.add(entry(cid(i % 50, "mem"), f"t{i}"))
+        batch = s.take(partial=False)
+        if batch is not None:
+            s.stored(batch, {"results": [{}] * len(batch.turns)})
+            s.release(batch)
+    assert s.stats().pending <= 1
+    assert len(s.order) == s.stats().pending
+    assert s.stats().sent + s.stats().pending == 3000
+
+
+def test_settled_turns_behind_a_pending_one_are_dropped_and_flush_marks_still_hold() -> None:
+    s = state(max_batch=1, max_pending=10_000)
+    s.add(entry(A, "stuck"))  # its call keeps failing: it stays pending
+    stuck = s.take(partial=False)
+    assert stuck is not None
+    marks = []
+    for i in range(3000):
+        s.add(entry(B, f"b{i}"))
+        marks.append(s.mark())
+        batch = s.take(partial=False)
+        assert batch is not None
+        s.stored(batch, {"results": [{}]})
+        s.release(batch)
+    assert len(s.order) <= 2 * s.stats().pending + 1024  # not 3001
+    assert not s.settled_up_to(marks[-1])  # the stuck turn came first
+    s.stored(stuck, {"results": [{}]})
+    assert s.settled_up_to(marks[-1])
+    assert len(s.order) == 0
+
+
 def test_a_spool_reopened_yields_unsettled_turns_and_open_batches(tmp_path: Path) -> None:
     path = tmp_path / "s.spool"
     spool = Spool(path)

@@ -83,6 +83,23 @@ def test_record_message_rules(args: tuple[Any, ...], field: str) -> None:
     assert info.value.field == field
     assert info.value.index is None
     assert info.value.status_code is None
+    # Every argument given in order (the recorder's call) is judged alike.
+    with pytest.raises(SynapValidationError) as every:
+        _validation.record_message_body(*args, *[None] * (7 - len(args)))
+    assert (every.value.field, str(every.value)) == (field, str(info.value))
+
+
+def test_record_message_body_in_order_equals_by_name() -> None:
+    names = ("conversation_id", "role", "content", "user_id", "customer_id", "session_id",
+             "metadata")  # fmt: skip
+    for values in [
+        (CID, "user", "hi", "u1", None, None, None),
+        (uuid.UUID(CID), "assistant", "", "u1", "c1", "s1", {"channel": "web"}),
+        (CID.upper(), "user", "héllo", "u1", "c1", None, {}),
+    ]:
+        by_name = _validation.record_message_body(**dict(zip(names, values, strict=True)))
+        in_order = _validation.record_message_body(*values)
+        assert (in_order, list(in_order)) == (by_name, list(by_name))
 
 
 def test_uuid_message_says_how_to_make_one() -> None:

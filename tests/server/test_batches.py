@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -211,3 +214,33 @@ def test_at_most_100_documents(shared_server: LocalServer, http: httpx.Client) -
         http.post(MEMORIES_BATCH, json={"documents": [document()], "fail_fast": "yes"}).status_code
         == 422
     )
+
+
+def test_message_ids_are_version_7_uuids_stamped_when_stored(
+    shared_server: LocalServer, http: httpx.Client
+) -> None:
+    # Time-ordered ids keep the messages index growing at its end (the server's cost per
+    # message); they are UUIDs as the spec says, their first 48 bits the milliseconds stored.
+    conversation = new_id()
+    before = time.time_ns() // 1_000_000
+    response = http.post(
+        MESSAGES_BATCH, json={"messages": [message(conversation, content=str(i)) for i in range(5)]}
+    )
+    after = time.time_ns() // 1_000_000
+    ids = [r["message_id"] for r in response.json()["results"]]
+    stored = [m["message_id"] for m in _conversation(shared_server, conversation)["messages"]]
+    assert stored == ids
+    assert len(set(ids)) == 5
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 7, uuid.RFC_4122)
+        assert before <= parsed.int >> 80 <= after
+
+
+def test_recorded_at_is_utc_with_microseconds_for_every_entry() -> None:
+    from synap.server.operations import utc_now
+
+    stamps = [utc_now() for _ in range(1000)]
+    assert all(TIMESTAMP.match(s) and s.endswith("Z") and len(s) == 27 for s in stamps)
+    stamped = datetime.fromisoformat(stamps[-1].replace("Z", "+00:00"))
+    assert abs((stamped - datetime.now(UTC)).total_seconds()) < 60  # UTC, not local time

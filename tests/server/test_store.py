@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
 
 from synap.server import INSERT_MESSAGE, Store, read_snapshot, schema_ddl
 from synap.server import schema as schema_module
-from synap.server.store import MessageRow
+from synap.server.store import Conversation, ConversationUpdate, MessageRow
 
 
 def test_the_ddl_builds_the_servers_tables_for_a_raw_executemany(tmp_path: Path) -> None:
@@ -72,3 +73,27 @@ def test_the_spec_is_found_in_a_checkout_or_in_the_wheel(
     with pytest.raises(FileNotFoundError, match=r"absent\.yaml"):
         schema_module.spec_path()
     assert shipped == Path(schema_module.__file__).parent / "synap.yaml"
+
+
+def test_conversations_are_looked_up_alike_in_one_query_or_one_by_one(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    ids = [str(uuid.uuid4()) for _ in range(5)] + ['odd "id" \u00e9', "x"]
+    with store.transaction() as tx:
+        tx.add_messages(
+            [],
+            [
+                ConversationUpdate(cid, f"cust{i}", None, f"s{i}", i + 1, "2026-01-01T00:00:00Z")
+                for i, cid in enumerate(ids[::2])
+            ],
+        )
+    wanted = [*ids, str(uuid.uuid4())]
+    with store.transaction() as tx:
+        found = [tx.conversations(wanted)]  # in one query where SQLite has json_each
+        if tx._json_each:
+            tx._json_each = False
+            found.append(tx.conversations(wanted))  # and one by one
+    for conversations in found:
+        assert set(conversations) == set(ids[::2])
+        assert conversations[ids[2]] == Conversation("cust1", "s1", 2)
+        assert conversations == found[0]
+    store.close()
