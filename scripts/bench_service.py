@@ -4,8 +4,9 @@
     python scripts/bench_service.py --seconds 4 --rounds 3     # prints JSON rows
 
 A FastAPI app (one `AsyncSynap` client made in its lifespan) serves `POST /chat`, run by
-uvicorn in its own process; a load generator in another process (aiohttp, 200 concurrent
-clients, each its own conversation) posts turns as fast as the app answers, for a fixed time
+uvicorn in its own process; a load generator in another process (200 concurrent keep-alive
+connections on asyncio streams, about 120 us of CPU a request; each client its own
+conversation) posts turns as fast as the app answers, for a fixed time
 after a warm-up. Three modes, interleaved round by round (A B C, then C B A, ...):
 
 - `nothing`:  the handler records nothing (the baseline);
@@ -38,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -109,14 +111,26 @@ def serve(mode: str, port: int, synap_url: str, synap_key: str) -> None:
 # -- the load generator (run by `load`) ---------------------------------------------------------
 
 
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+
+
 async def load(
     url: str, concurrency: int, warmup: float, seconds: float, pids: tuple[int, ...] = ()
 ) -> dict[str, Any]:
     """Requests per second over the measured window; with `pids`, the CPU seconds each of
-    those processes used in that window (None where /proc cannot tell)."""
-    import aiohttp
+    those processes used in that window (None where /proc cannot tell), and this process's
+    own CPU seconds (`load_cpu`).
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    Each client is one keep-alive HTTP/1.1 connection written and read with asyncio streams
+    (the request's bytes built by hand, the answer read by its Content-Length): a load
+    generator costs CPU on the same two cores as the app, and this one costs a few times less
+    per request than an HTTP client library would, so the app stays the bottleneck."""
+    target = httpx_url(url)
+    host, port = target.host, target.port
+    head = (
+        f"POST /chat HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/json\r\nContent-Length: "
+    ).encode()
     done = 0
     errors = 0
     answered = 0  # all answers, warm-up included
@@ -128,18 +142,33 @@ async def load(
     measuring = False
     stop = False
 
-    async def client(n: int, session: aiohttp.ClientSession) -> None:
+    async def exchange(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes
+    ) -> bool:
+        writer.write(b"%s%d\r\n\r\n%s" % (head, len(body), body))
+        header = await reader.readuntil(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(header)
+        await reader.readexactly(int(length.group(1)) if length else 0)
+        return header.startswith(b"HTTP/1.1 200 ")
+
+    async def client(n: int) -> None:
         nonlocal done, errors, answered
         conversation = str(uuid.uuid4())
+        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         i = 0
         while not stop:
-            body = {"conversation_id": conversation, "user_id": f"user_{n}", "text": f"turn {i}"}
+            body = json.dumps(
+                {"conversation_id": conversation, "user_id": f"user_{n}", "text": f"turn {i}"}
+            ).encode()
             try:
-                async with session.post(f"{url}/chat", json=body) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except aiohttp.ClientError:
+                if stream is None:
+                    stream = await asyncio.open_connection(host, port)
+                ok = await exchange(*stream, body)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 ok = False
+                if stream is not None:
+                    stream[1].close()
+                stream = None
             answered += 1
             if answered >= concurrency:
                 everyone_answered.set()
@@ -149,35 +178,45 @@ async def load(
                 if done >= need:
                     enough.set()
             i += 1
+        if stream is not None:
+            stream[1].close()
 
-    async with aiohttp.ClientSession(connector=connector) as session:
-        tasks = [asyncio.create_task(client(n, session)) for n in range(concurrency)]
-        # Warm up until every client has had an answer (a slow mode's first answers come late,
-        # and a window without them would count nothing), within warmup + 60 s.
-        await asyncio.sleep(warmup)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(everyone_answered.wait(), 60)
-        cpu_before = [cpu_seconds(pid) for pid in pids]
-        measuring = True
-        start = time.perf_counter()
-        await asyncio.sleep(seconds)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(enough.wait(), 60)
-        measuring = False
-        elapsed = time.perf_counter() - start
-        cpu_after = [cpu_seconds(pid) for pid in pids]
-        stop = True
-        await asyncio.gather(*tasks)
+    tasks = [asyncio.create_task(client(n)) for n in range(concurrency)]
+    # Warm up until every client has had an answer (a slow mode's first answers come late,
+    # and a window without them would count nothing), within warmup + 60 s.
+    await asyncio.sleep(warmup)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(everyone_answered.wait(), 60)
+    cpu_before = [cpu_seconds(pid) for pid in pids]
+    own_before = time.process_time()
+    measuring = True
+    start = time.perf_counter()
+    await asyncio.sleep(seconds)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(enough.wait(), 60)
+    measuring = False
+    elapsed = time.perf_counter() - start
+    own = time.process_time() - own_before
+    cpu_after = [cpu_seconds(pid) for pid in pids]
+    stop = True
+    await asyncio.gather(*tasks)
     return {
         "requests": done,
         "errors": errors,
         "seconds": elapsed,
         "rps": done / elapsed,
+        "load_cpu": own,
         "cpu": [
             None if a is None or b is None else b - a
             for a, b in zip(cpu_before, cpu_after, strict=True)
         ],
     }
+
+
+def httpx_url(url: str) -> Any:
+    import httpx
+
+    return httpx.URL(url)
 
 
 # -- orchestration ---------------------------------------------------------------------------------
@@ -259,8 +298,9 @@ def run_mode(
             app.wait()
     done = result["requests"]
     cpu = [*result.pop("cpu"), None]  # [app, server], None where unknown
-    result["app_cpu_us"], result["server_cpu_us"] = (
-        None if used is None or not done else used * 1e6 / done for used in cpu[:2]
+    result["app_cpu_us"], result["server_cpu_us"], result["load_cpu_us"] = (
+        None if used is None or not done else used * 1e6 / done
+        for used in (*cpu[:2], result.pop("load_cpu"))
     )
     result["mode"] = mode
     return result
@@ -278,7 +318,8 @@ def bench_service(
 ) -> dict[str, list[float]]:
     """Requests per second of each mode, `rounds` samples each, interleaved; with
     `server_pid` (and /proc), also `"<mode>.app_cpu_us"` and `"<mode>.server_cpu_us"`: CPU
-    microseconds per request of the app and of the Synap server."""
+    microseconds per request of the app and of the Synap server; `"<mode>.load_cpu_us"`, the
+    load generator's."""
     samples: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds):
         for mode in MODES if r % 2 == 0 else reversed(MODES):
@@ -286,7 +327,7 @@ def bench_service(
             if result["errors"]:
                 raise RuntimeError(f"{mode}: {result['errors']} requests failed")
             samples[mode].append(result["rps"])
-            for measure in ("app_cpu_us", "server_cpu_us"):
+            for measure in ("app_cpu_us", "server_cpu_us", "load_cpu_us"):
                 if result[measure] is not None:
                     samples.setdefault(f"{mode}.{measure}", []).append(result[measure])
     return samples
