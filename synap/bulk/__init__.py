@@ -50,6 +50,7 @@ from synap.bulk._engine import (
     MAX_CHUNK_SIZE,
     BulkFailure,
     BulkSummary,
+    Chunk,
     InvalidItem,
     Job,
     Kind,
@@ -225,11 +226,13 @@ def record_messages(
         preserve_order=preserve_order,
         max_body_bytes=max_body_bytes,
     )
-    from synap.bulk._send import send_messages
+    from synap.bulk._send import messages_body, send_messages
 
-    return run_sync(
-        job, messages, lambda chunk: send_messages(conversation, chunk, extra_headers), concurrency
-    )
+    def send(chunk: Chunk) -> Any:
+        body = messages_body(chunk.encoded)
+        return send_messages(conversation._transport, body, chunk.idempotency_key, extra_headers)
+
+    return run_sync(job, messages, send, concurrency)
 
 
 async def arecord_messages(
@@ -261,14 +264,13 @@ async def arecord_messages(
         preserve_order=preserve_order,
         max_body_bytes=max_body_bytes,
     )
-    from synap.bulk._send import asend_messages
+    from synap.bulk._send import asend_messages, messages_body
 
-    return await run_async(
-        job,
-        messages,
-        lambda chunk: asend_messages(conversation, chunk, extra_headers),
-        concurrency,
-    )
+    def send(chunk: Chunk) -> Any:  # the call's coroutine
+        body = messages_body(chunk.encoded)
+        return asend_messages(conversation._transport, body, chunk.idempotency_key, extra_headers)
+
+    return await run_async(job, messages, send, concurrency)
 
 
 def bulk_create(

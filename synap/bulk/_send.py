@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from synap_api.api.conversation import record_messages_batch as _generated
 from synap_api.types import UNSET, Response
 
 from synap import _wire
-from synap.bulk._engine import Chunk
+
+if TYPE_CHECKING:
+    from synap._transport import AsyncTransport, SyncTransport
 
 
 class _Unchecked:
@@ -82,9 +84,10 @@ async def _async(*, client: Any, body: bytes, idempotency_key: Any, x_correlatio
 RECORD_MESSAGES_BATCH = _wire.Endpoint(_wire.RECORD_MESSAGES_BATCH.name, _sync, _async, _Unchecked)
 
 
-def messages_body(chunk: Chunk) -> bytes:
-    """The body of `record_messages_batch` carrying the chunk's entries."""
-    return b'{"messages":' + chunk.encoded + b"}"
+def messages_body(encoded: bytes) -> bytes:
+    """The body of `record_messages_batch` carrying entries already encoded as one JSON array
+    (`_engine.encode`: a bulk chunk's, a recorder batch's)."""
+    return b'{"messages":' + encoded + b"}"
 
 
 def batch_result(content: bytes) -> dict[str, Any]:
@@ -99,26 +102,33 @@ def batch_result(content: bytes) -> dict[str, Any]:
 
 
 def send_messages(
-    conversation: Any, chunk: Chunk, extra_headers: Mapping[str, str] | None = None
-) -> Any:
-    """One `record_messages_batch` call of a bulk job (blocking)."""
-    return conversation._transport.send(
+    transport: SyncTransport,
+    body: bytes,
+    idempotency_key: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One `record_messages_batch` call of checked entries (`messages_body`), blocking: a bulk
+    job's chunk or a recorder's batch."""
+    return transport.send(
         RECORD_MESSAGES_BATCH,
-        messages_body(chunk),
+        body,
         batch_result,
-        idempotency_key=chunk.idempotency_key,
+        idempotency_key=idempotency_key,
         extra_headers=extra_headers,
     )
 
 
 async def asend_messages(
-    conversation: Any, chunk: Chunk, extra_headers: Mapping[str, str] | None = None
-) -> Any:
+    transport: AsyncTransport,
+    body: bytes,
+    idempotency_key: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The async twin of `send_messages`."""
-    return await conversation._transport.send(
+    return await transport.send(
         RECORD_MESSAGES_BATCH,
-        messages_body(chunk),
+        body,
         batch_result,
-        idempotency_key=chunk.idempotency_key,
+        idempotency_key=idempotency_key,
         extra_headers=extra_headers,
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 import anyio
 import anyio.to_thread
 
-from synap.bulk._send import RECORD_MESSAGES_BATCH, batch_result
+from synap.bulk._send import asend_messages
 from synap.recorder import _base
 from synap.recorder._core import Batch
 from synap.recorder._driver import LoopDriver
@@ -161,9 +161,7 @@ class AsyncRecorder(LoopDriver):
     # -- the driver's hooks -----------------------------------------------------------------------
 
     async def _call(self, batch: Batch, body: bytes) -> Mapping[str, Any]:
-        return await self._conversation._transport.send(
-            RECORD_MESSAGES_BATCH, body, batch_result, idempotency_key=batch.key
-        )
+        return await asend_messages(self._conversation._transport, body, batch.key)
 
     async def _compact_soon(self, plan: Compaction) -> None:
         """The disk work in a worker thread: the caller's loop never waits on it."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import anyio
 
 from synap._errors import SynapError
-from synap.bulk._send import RECORD_MESSAGES_BATCH, batch_result
+from synap.bulk._send import asend_messages, send_messages
 from synap.recorder import _base
 from synap.recorder._core import EXIT_TIMEOUT, Batch
 from synap.recorder._driver import LoopDriver
@@ -181,16 +181,8 @@ class Recorder(LoopDriver):
         if self._client_closed():  # the twin's pool is the recorder's: the client decides
             raise SynapError("This Synap client is closed; create a new one.")
         if self._twin is not None:
-            return await self._twin.send(
-                RECORD_MESSAGES_BATCH, body, batch_result, idempotency_key=batch.key
-            )
-        return await _in_thread(
-            self._conversation._transport.send,
-            RECORD_MESSAGES_BATCH,
-            body,
-            batch_result,
-            idempotency_key=batch.key,
-        )
+            return await asend_messages(self._twin, body, batch.key)
+        return await _in_thread(send_messages, self._conversation._transport, body, batch.key)
 
     async def _compact_soon(self, plan: Compaction) -> None:
         # On this thread: it is the recorder's own, and the calls in flight wait in the

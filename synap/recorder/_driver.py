@@ -24,6 +24,7 @@ import anyio.abc
 from synap import _retry
 from synap._errors import SynapError
 from synap.bulk._engine import encode
+from synap.bulk._send import messages_body
 from synap.recorder import _base
 from synap.recorder._core import EXIT_TIMEOUT, IN_FLIGHT, Batch, Report
 from synap.recorder._spool import Compaction
@@ -231,4 +232,4 @@ class LoopDriver(_base.RecorderBase):
 
 def batch_body(batch: Batch) -> bytes:
     """The `record_messages_batch` request body of `batch`: its checked entries, in order."""
-    return b'{"messages":' + encode(batch.entries) + b"}"
+    return messages_body(encode(batch.entries))
