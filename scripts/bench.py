@@ -124,7 +124,7 @@ FULL = {
     "recorder_backfill": 50_000,
     "recorder_rounds": 3,
     "service_seconds": 4.0,
-    "service_rounds": 3,
+    "service_rounds": 5,
 }
 
 

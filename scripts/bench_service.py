@@ -7,15 +7,20 @@ A FastAPI app (one `AsyncSynap` client made in its lifespan) serves `POST /chat`
 uvicorn in its own process; a load generator in another process (200 concurrent keep-alive
 connections on asyncio streams, about 120 us of CPU a request; each client its own
 conversation) posts turns as fast as the app answers, for a fixed time
-after a warm-up. Three modes, interleaved round by round (A B C, then C B A, ...):
+after a warm-up. Three modes, run back to back in each round, `nothing` and `recorder` side by
+side (`nothing recorder direct`, then `direct recorder nothing`, ...):
 
 - `nothing`:  the handler records nothing (the baseline);
 - `direct`:   the handler awaits `client.conversation.record_message(...)` per request;
 - `recorder`: the handler calls `rec.record(...)` on the app's recorder
               (`client.conversation.recorder()`, opened and closed in the lifespan).
 
-Requests per second per mode; `scripts/bench.py` shows them as rows 7g-7h (ratio against
-`nothing`). The local Synap server (another process) stores the turns in `direct` and
+Requests per second per mode; `scripts/bench.py` shows them as rows 7g-7h: the ratio of each
+mode's median to `nothing`'s, as every row is judged, and beside it (`extra`) the median of
+the rounds' own ratios. The box's speed drifts between runs by more than the effect measured
+(two `nothing` runs a minute apart once served 3,722 and 2,663 req/s, the app's CPU per
+request 268 and 363 us): the paired figure, two runs seconds apart, shows how much of a
+result is that drift. The local Synap server (another process) stores the turns in `direct` and
 `recorder` modes. Each mode's app is started fresh, so no mode inherits another's warm state.
 
 Where the CPU goes (Linux, from /proc, over the measured window only: the app's start-up and
@@ -55,6 +60,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 MODES = ("nothing", "direct", "recorder")
+# `nothing` and `recorder` (row 7h's pair) next to each other in every round.
+ROUND_ORDER = (("nothing", "recorder", "direct"), ("direct", "recorder", "nothing"))
 
 
 # -- the app (run by `serve`) -------------------------------------------------------------------
@@ -322,7 +329,7 @@ def bench_service(
     load generator's."""
     samples: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds):
-        for mode in MODES if r % 2 == 0 else reversed(MODES):
+        for mode in ROUND_ORDER[r % 2]:
             result = run_mode(mode, synap_url, synap_key, concurrency, warmup, seconds, server_pid)
             if result["errors"]:
                 raise RuntimeError(f"{mode}: {result['errors']} requests failed")
@@ -375,7 +382,16 @@ def niced_row(samples: dict[str, list[float]], concurrency: int) -> dict[str, An
         "raw_label": "the app recording nothing",
         "ours_label": "rec.record(), the local Synap server at the lowest CPU priority",
         "samples": samples,
+        "extra": {
+            "ratio_of_round_pairs_median": paired_ratio(samples["recorder"], samples["nothing"])
+        },
     }
+
+
+def paired_ratio(ours: list[float], base: list[float]) -> float | None:
+    """The median of the rounds' own ratios (`ours[r] / base[r]`, measured seconds apart)."""
+    ratios = [o / b for o, b in zip(ours, base, strict=True) if b]
+    return statistics.median(ratios) if ratios else None
 
 
 def rows(samples: dict[str, list[float]], concurrency: int) -> list[dict[str, Any]]:
@@ -401,6 +417,9 @@ def rows(samples: dict[str, list[float]], concurrency: int) -> list[dict[str, An
                 "raw_label": "the same FastAPI app recording nothing",
                 "ours_label": f"FastAPI app, mode {mode!r} (scripts/bench_service.py)",
                 "samples": {"nothing": samples["nothing"], mode: samples[mode]},
+                "extra": {
+                    "ratio_of_round_pairs_median": paired_ratio(samples[mode], samples["nothing"])
+                },
             }
         )
     cpu = [
@@ -447,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--concurrency", type=int, default=200)
     args = p.parse_args(argv)

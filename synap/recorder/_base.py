@@ -13,7 +13,7 @@ from uuid import UUID
 
 from synap import _validation
 from synap._errors import InvalidInputError, SynapError
-from synap.recorder._core import RecorderStats, Report, State, Turn, check_options, turn_entry
+from synap.recorder._core import RecorderStats, Report, State, Turn, check_options
 from synap.recorder._spool import Compaction, Spool
 
 __all__ = ["RecorderBase"]
@@ -82,10 +82,8 @@ class RecorderBase:
             RecorderFullError: `max_pending` turns are waiting (the turn is not queued).
             SynapError: the recorder is closed, or was inherited through `fork()`.
         """
-        entry = turn_entry(
-            _validation.record_message_body(
-                conversation_id, role, content, user_id, customer_id, session_id, metadata
-            )
+        entry = _validation.record_message_body(
+            conversation_id, role, content, user_id, customer_id, session_id, metadata
         )
         if self._closed:  # also set in a fork's child
             raise self._unusable()

@@ -36,7 +36,6 @@ from synap._errors import (
     SynapValidationError,
     brief,
 )
-from synap._validation import _CheckedMessage
 from synap.recorder._errors import RecorderFullError
 from synap.recorder._spool import Compaction, Spool
 
@@ -206,10 +205,14 @@ class State:
         self.sent = 0
         self.failed = 0
         self.pending = 0
-        self.queued = 0  # turns in `queues` (not in a batch)
-        # Turn ids: unique per recorder (random prefix) and cheap (a counter).
+        self.queued = 0  # turns in `inbox` or `queues` (not in a batch)
+        # What `record()` took in since the sender last looked: entries, and with a spool
+        # their spool lines. The sender makes them turns and queues them (`_drain`), in a
+        # loop over many at once: the request path does the least it can.
+        self.inbox: list[dict[str, Any]] = []
+        self.inbox_lines: list[bytes] = []
+        # Turn ids: unique per recorder (random prefix) and cheap (the record count).
         self._prefix = os.urandom(6).hex()
-        self._counter = 0
         if spool is not None:
             self._recover(spool)
 
@@ -222,32 +225,47 @@ class State:
                 f"the recorder holds max_pending={self.max_pending} turns not yet stored "
                 "(Synap is unreachable or slower than turns arrive); this turn was not queued"
             )
-        self._counter += 1
-        turn = Turn(f"{self._prefix}{self._counter:x}", entry, seq=self.mark())
         if self.spool is not None:
-            turn.line = self.spool.append_turn(turn.id, entry)
+            self.inbox_lines.append(self.spool.append_turn(self._turn_id(self.recorded), entry))
+        self.inbox.append(entry)
         self.recorded += 1
         self.pending += 1
-        self._enqueue(turn)
+        self.queued += 1
         # Once per max_batch turns: when busy conversations hold the queue back, waking the
         # sender at every turn would only spin it.
         return self.queued % self.max_batch == 0
 
-    def _enqueue(self, turn: Turn) -> None:
-        self.order.append(turn)
-        queue = self.queues.get(turn.entry["conversation_id"])
-        if queue is None:
-            self.queues[turn.entry["conversation_id"]] = deque((turn,))
-        else:
-            queue.append(turn)
-        self.queued += 1
+    def _turn_id(self, index: int) -> str:
+        """The id of the turn `record()` took in `index`-th (from 0)."""
+        return f"{self._prefix}{index + 1:x}"
+
+    def _drain(self) -> None:
+        """Make the inbox's entries turns, in record order, each in its conversation's queue.
+        Called first by whatever reads the queues or the record order."""
+        inbox = self.inbox
+        if not inbox:
+            return
+        lines = self.inbox_lines
+        first = self.recorded - len(inbox)  # the index of the inbox's first turn
+        order, queues = self.order, self.queues
+        for i, entry in enumerate(inbox, first):
+            line = lines[i - first] if lines else None
+            turn = Turn(self._turn_id(i), entry, line, self.recovered + i)
+            order.append(turn)
+            queue = queues.get(entry["conversation_id"])
+            if queue is None:
+                queues[entry["conversation_id"]] = deque((turn,))
+            else:
+                queue.append(turn)
+        self.inbox = []
+        self.inbox_lines = []
 
     def _recover(self, spool: Spool) -> None:
         """Queue what the spool holds unsettled: its open batches first, as they were."""
         turns, batches = spool.recovered
         by_id: dict[str, Turn] = {}
         for seq, (turn_id, entry, line) in enumerate(turns):
-            turn = Turn(turn_id, _CheckedMessage(entry), line, seq)
+            turn = Turn(turn_id, entry, line, seq)
             by_id[turn_id] = turn
             self.order.append(turn)
         in_batch: set[str] = set()
@@ -271,6 +289,7 @@ class State:
         of up to `max_batch` turns, oldest conversations first, skipping busy ones. A batch
         of fewer than `max_batch` turns only when `partial` (the flush interval is up, or a
         flush or close is waiting)."""
+        self._drain()
         if self.preformed:
             blocked = set(self.busy)
             for i, batch in enumerate(self.preformed):
@@ -393,6 +412,7 @@ class State:
     def _hold_back(self, report: Report) -> Report:
         """The queued turns of conversations that just lost a turn: reported with its error
         rather than stored after the gap."""
+        self._drain()
         held: Report = []
         for cid, error in {t.entry["conversation_id"]: e for t, e in report}.items():
             queue = self.queues.pop(cid, None)
@@ -417,6 +437,7 @@ class State:
 
     def settled_up_to(self, mark: int) -> bool:
         """Whether every turn recorded before `mark` is settled."""
+        self._drain()
         self._trim()
         # Turns leave `order` only when settled, and it is in record order: every turn
         # before its first is settled.
@@ -438,6 +459,7 @@ class State:
         return RecorderStats(self.recorded, self.sent, self.pending, self.failed, self.recovered)
 
     def unsettled(self) -> Iterator[Turn]:
+        self._drain()
         return (t for t in self.order if not t.settled)
 
     def compaction(self) -> Compaction | None:
@@ -448,8 +470,3 @@ class State:
         if spool is None or spool.closed or not spool.wants_compaction(self.pending):
             return None
         return spool.plan(self.unsettled(), self.in_flight.values())
-
-
-def turn_entry(body: dict[str, Any]) -> dict[str, Any]:
-    """A `record_message` body (checked) as the batch entry it is sent as."""
-    return _CheckedMessage(body)

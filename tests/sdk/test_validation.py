@@ -102,6 +102,106 @@ def test_record_message_body_in_order_equals_by_name() -> None:
         assert (in_order, list(in_order)) == (by_name, list(by_name))
 
 
+class _Text(str):
+    """A str subclass: never taken by the generated function's plain tests."""
+
+
+# Values that reach every branch of a property's check: the plain case of each kind, what
+# a check changes (a UUID object, an enum member, an aware datetime), what it refuses.
+_VALUES: list[Any] = [
+    None, CID, CID.upper(), uuid.UUID(CID), "{" + CID + "}", "user", "assistant", "User",
+    _Text("user"), _Text(CID), "", " ", "a", "ab", "abcdef", "héllo", "\ud800", "2024-01-01",
+    "2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00+00:19:32",
+    datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), datetime.datetime(2024, 1, 1), 0, 3,
+    -1, 1.5, float("nan"), True, {}, {"channel": "web"}, {"x": float("nan")}, [], ["a"],
+    b"hi",
+]  # fmt: skip
+
+
+def _outcome(fill: Any, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    try:
+        out = fill(*args, **kwargs)
+    except SynapValidationError as exc:
+        return ("refused", exc.field, exc.index, str(exc))
+    return ("sent", out, [(k, type(v)) for k, v in out.items()])
+
+
+def _accepted(form: Any, name: str) -> Any:
+    """A value the property's check takes."""
+    for value in _VALUES[1:]:
+        try:
+            form.checks[name](value, None)
+        except SynapValidationError:
+            continue
+        return value
+    raise AssertionError(name)
+
+
+def _same_as_filled(form: Any, seed: int, rounds: int) -> None:
+    """Each value in each place of an otherwise valid call, then `rounds` random calls."""
+    import random
+
+    fill = form.function("fill", "")
+    chance = random.Random(seed)
+    names = form.names
+    valid = [_accepted(form, name) for name in names]
+    one_at_a_time = [
+        [*valid[:i], value, *valid[i + 1 :]] for i in range(len(names)) for value in _VALUES
+    ]
+    at_random = [[chance.choice(_VALUES) for _ in names] for _ in range(rounds)]
+    for values in one_at_a_time + at_random:
+        expected = _outcome(lambda *v: form.filled(dict(zip(names, v, strict=True)), None), *values)
+        assert _outcome(fill, *values) == expected, (values, form.source)
+        by_name = dict(zip(names, values, strict=True))
+        assert _outcome(fill, **by_name) == expected
+
+
+def test_the_generated_record_message_check_is_filled_written_out() -> None:
+    """`record_message_body` is `_Form.function` of the spec's `RecordMessageRequest`: for
+    any values it returns (keys, order, types) or refuses (field, message) as the plan's own
+    interpreter, `filled`, does."""
+    form = _validation._SINGLE
+    assert _validation.record_message_body.__code__.co_filename.startswith("<synap:")
+    _same_as_filled(form, seed=7, rounds=4000)
+
+
+def test_the_generated_check_follows_the_spec_for_every_kind_of_property() -> None:
+    """A schema the spec could grow into (an open enum, a date-time, limits and a pattern, a
+    nullable UUID, numbers, a list, a default that is not `{}`): the generated function
+    still equals `filled`."""
+    from synap_spec import Property, Schema
+
+    schema = Schema(
+        name="FutureRequest",
+        properties=(
+            Property("conversation_id", ("string",), required=True, format="uuid"),
+            Property("parent_id", ("string", "null"), format="uuid"),
+            Property("role", ("string",), required=True, enum="Role"),
+            Property("kind", ("string",), enum="Role", enum_open=True),
+            Property("at", ("string", "null"), format="date-time"),
+            Property("title", ("string",), min_length=2, max_length=5, pattern=r"^a"),
+            Property("count", ("integer",), minimum=0, maximum=4),
+            Property("score", ("number", "null")),
+            Property("flag", ("boolean",), has_default=True, default=False),
+            Property("tags", ("array",), has_default=True, default=["x"]),
+            Property("extra", ("object",), has_default=True, default={}),
+            Property("anything", ()),
+        ),
+        additional=False,
+        description="",
+    )
+    form = _validation._Form(schema, "items")
+    _same_as_filled(form, seed=11, rounds=6000)
+
+
+def test_a_spec_property_that_cannot_be_a_parameter_is_refused_at_import() -> None:
+    from synap_spec import Property, Schema
+
+    bad = Schema("Bad", (Property("class", ("string",)),), additional=False, description="")
+    with pytest.raises(ValueError, match="'class' cannot be a Python parameter"):
+        _validation._Form(bad, "items").function("fill", "")
+
+
 def test_uuid_message_says_how_to_make_one() -> None:
     with pytest.raises(SynapValidationError, match=r"str\(uuid\.uuid4\(\)\)"):
         _validation.record_message_body("conv_2026_05_16_alice", "user", "hi", "u1")
