@@ -37,10 +37,11 @@ B A, ...) so that a drift in the machine's speed hits both alike:
    `record()` cost, median and p99, without and with a spool, while its thread sends (against
    the input check `record()` must make anyway); 7e-7f recorder throughput vs a hand-written
    loop of 100-turn `record_messages_batch` calls (blocking, async); 7g-7h a FastAPI app with
-   one client in its lifespan under 200 concurrent clients (an aiohttp load generator in its
-   own process): requests/s awaiting `record_message` per request (7g) and recording through
-   the recorder (7h), each against the same app recording nothing; 7i the app's CPU per
-   request and 7j the Synap server's CPU per stored turn in that run; 7k the 7h comparison
+   one client in its lifespan under 200 concurrent clients (a load generator on asyncio streams
+   in its own process): requests/s awaiting `record_message` per request (7g) and recording
+   through the recorder (7h), each against the same app recording nothing; 7i the app's CPU per
+   request and 7j the Synap server's CPU per stored turn in that run; 7l what `rec.record()`
+   took in the app's handler under that load (median; p99 in extra); 7k the 7h comparison
    again against a Synap server of its own at nice 19 (a stand-in for a remote Synap,
    reported beside 7h, never instead of it).
 8. Start-up and test cost (`scripts/bench_startup.py`): the first `Synap()` in a fresh

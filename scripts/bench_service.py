@@ -75,6 +75,10 @@ def build_app(mode: str, synap_url: str, synap_key: str) -> Any:
     import synap
 
     state: dict[str, Any] = {}
+    # Nanoseconds each rec.record() call took, timed in the handler (the two clock reads and
+    # the append add about 0.1 us); reset when the load generator's window opens.
+    record_ns: list[int] = []
+    clock = time.perf_counter_ns
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -93,6 +97,20 @@ def build_app(mode: str, synap_url: str, synap_key: str) -> Any:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.post("/bench/record-cost")
+    async def record_cost(reset: bool = False) -> dict[str, Any]:
+        """record()'s cost in this app since the last reset: calls, median and p99 (us)."""
+        times = sorted(record_ns)
+        if reset:
+            record_ns.clear()
+        if not times:
+            return {"calls": 0}
+        return {
+            "calls": len(times),
+            "median_us": times[len(times) // 2] / 1e3,
+            "p99_us": times[min(len(times) - 1, int(len(times) * 0.99))] / 1e3,
+        }
+
     @app.post("/chat")
     async def chat(turn: dict[str, str] = Body(...)) -> dict[str, str]:  # noqa: B008
         if mode == "direct":
@@ -100,9 +118,11 @@ def build_app(mode: str, synap_url: str, synap_key: str) -> Any:
                 turn["conversation_id"], "user", turn["text"], turn["user_id"], "customer_bench"
             )
         elif mode == "recorder":
+            started = clock()
             state["rec"].record(
                 turn["conversation_id"], "user", turn["text"], turn["user_id"], "customer_bench"
             )
+            record_ns.append(clock() - started)
         return {"reply": "ok"}
 
     return app
@@ -194,6 +214,7 @@ async def load(
     await asyncio.sleep(warmup)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(everyone_answered.wait(), 60)
+    await record_cost(host, port)  # its count starts with the window
     cpu_before = [cpu_seconds(pid) for pid in pids]
     own_before = time.process_time()
     measuring = True
@@ -205,9 +226,11 @@ async def load(
     elapsed = time.perf_counter() - start
     own = time.process_time() - own_before
     cpu_after = [cpu_seconds(pid) for pid in pids]
+    cost = await record_cost(host, port)
     stop = True
     await asyncio.gather(*tasks)
     return {
+        "record_cost": cost,
         "requests": done,
         "errors": errors,
         "seconds": elapsed,
@@ -218,6 +241,22 @@ async def load(
             for a, b in zip(cpu_before, cpu_after, strict=True)
         ],
     }
+
+
+async def record_cost(host: str, port: int) -> dict[str, Any]:
+    """The app's `record()` timings since the last call (`POST /bench/record-cost?reset=true`,
+    one request on a connection of its own)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(
+            f"POST /bench/record-cost?reset=true HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = await reader.read()
+    finally:
+        writer.close()
+    found: dict[str, Any] = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    return found
 
 
 def httpx_url(url: str) -> Any:
@@ -309,6 +348,8 @@ def run_mode(
         None if used is None or not done else used * 1e6 / done
         for used in (*cpu[:2], result.pop("load_cpu"))
     )
+    cost = result.pop("record_cost")
+    result["record_us"], result["record_p99_us"] = cost.get("median_us"), cost.get("p99_us")
     result["mode"] = mode
     return result
 
@@ -326,7 +367,8 @@ def bench_service(
     """Requests per second of each mode, `rounds` samples each, interleaved; with
     `server_pid` (and /proc), also `"<mode>.app_cpu_us"` and `"<mode>.server_cpu_us"`: CPU
     microseconds per request of the app and of the Synap server; `"<mode>.load_cpu_us"`, the
-    load generator's."""
+    load generator's; `"recorder.record_us"` and `"recorder.record_p99_us"`, what
+    `rec.record()` took in the app's handler over the window (median, p99)."""
     samples: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds):
         for mode in ROUND_ORDER[r % 2]:
@@ -334,7 +376,9 @@ def bench_service(
             if result["errors"]:
                 raise RuntimeError(f"{mode}: {result['errors']} requests failed")
             samples[mode].append(result["rps"])
-            for measure in ("app_cpu_us", "server_cpu_us", "load_cpu_us"):
+            for measure in (
+                "app_cpu_us", "server_cpu_us", "load_cpu_us", "record_us", "record_p99_us"
+            ):  # fmt: skip
                 if result[measure] is not None:
                     samples.setdefault(f"{mode}.{measure}", []).append(result[measure])
     return samples
@@ -430,6 +474,9 @@ def rows(samples: dict[str, list[float]], concurrency: int) -> list[dict[str, An
         ("7j", "  Synap server CPU per stored turn", "us/turn",
          "direct.server_cpu_us", "recorder.server_cpu_us",
          "one record_message call per turn (mode 'direct')", "the recorder's batches"),
+        ("7l", "  rec.record() in the app's handler under load, median", "us",
+         "nothing.app_cpu_us", "recorder.record_us",
+         "the app's CPU a request, recording nothing", "rec.record() (p99 in extra)"),
     ]  # fmt: skip
     for row_id, title, unit, raw_name, ours_name, raw_label, ours_label in cpu:
         if not samples.get(raw_name) or not samples.get(ours_name):
@@ -450,6 +497,8 @@ def rows(samples: dict[str, list[float]], concurrency: int) -> list[dict[str, An
                 "samples": {raw_name: samples[raw_name], ours_name: samples[ours_name]},
             }
         )
+        if row_id == "7l" and samples.get("recorder.record_p99_us"):
+            out[-1]["extra"] = {"p99_us": statistics.median(samples["recorder.record_p99_us"])}
     return out
 
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
 ROW_IDS = ["1", "1b", "1c", "2", "2b", "2c", "2d", "2e", "2f", "2g", "3", "3b", "3c", "4", "4b",
            "5", "5b"]  # fmt: skip
-ROW_IDS += ["7", "7b", "7c", "7d", "7e", "7f", "7g", "7h", "7i", "7j", "7k"]
+ROW_IDS += ["7", "7b", "7c", "7d", "7e", "7f", "7g", "7h", "7i", "7j", "7k", "7l"]
 ROW_IDS += ["8", "8a", "8b", "8c", "8d", "8e"]
 TARGETED = {
     "1",
