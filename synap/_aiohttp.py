@@ -12,8 +12,13 @@ the same as there:
 - the headers: the SDK's own (`Authorization`, `Idempotency-Key`, `X-Correlation-ID`,
   `User-Agent`, `X-Instance-ID`, `Content-Type`) and `Accept-Encoding: gzip, deflate`; bodies
   are decoded by httpx, as on the httpx path;
-- timeouts: httpx's phases mapped to aiohttp's (`client_timeout`); aiohttp has no write
-  timeout (a request body goes to the socket buffer at once);
+- timeouts: httpx's phases mapped to aiohttp's (`client_timeout`). aiohttp has no write
+  timeout: a peer that stops reading a body larger than the socket's buffers would hold the
+  call forever (its read timer fires, but nothing wakes the waiting write). So the exchange
+  of a body that large (over 32 KiB) up to the answer's headers is bounded by the phases
+  together (`exchange_limit`: pool + connect + write + read, 55 s with the defaults); past
+  that the call fails as a `WriteTimeout`, since each other phase has a timer of its own
+  that would have fired first;
 - errors: aiohttp's exceptions become the httpx ones they correspond to (`as_httpx_error`), so
   `error_from_exception` maps both paths alike;
 - TLS: the SDK's shared verifying context (or the caller's `verify=`); no redirects followed;
@@ -23,6 +28,7 @@ the same as there:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import sys
@@ -59,6 +65,24 @@ def client_timeout(phases: dict[str, Any]) -> aiohttp.ClientTimeout:
         sock_connect=connect,
         sock_read=phases.get("read"),
     )
+
+
+# asyncio's transports take up to 64 KiB without making a writer wait (their default
+# high-water mark): a smaller request is handed to the socket whole and cannot stall in its
+# write; its wait for the answer has `sock_read`. Half of that, to leave room for headers.
+_MAY_STALL = 32 * 1024
+
+
+def exchange_limit(phases: dict[str, Any]) -> float | None:
+    """Seconds the exchange up to the answer's headers may take at most: the phases' limits
+    added up (each phase honouring its own keeps well inside it); None when one is None."""
+    total = 0.0
+    for name in ("pool", "connect", "write", "read"):
+        limit = phases.get(name)
+        if limit is None:
+            return None
+        total += float(limit)
+    return total
 
 
 def as_httpx_error(exc: aiohttp.ClientError | TimeoutError) -> httpx.TransportError:
@@ -135,7 +159,8 @@ class AiohttpRoute:
         self._base = base_url.rstrip("/")
         self._headers = {"Accept-Encoding": _ACCEPT_ENCODING, **dict(headers)}
         self._targets: dict[Any, tuple[Any, URL]] = {}  # by the endpoint's generated function
-        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        # By the phases' values: aiohttp's timeout, and the exchange's limit.
+        self._timeouts: dict[tuple[Any, ...], tuple[aiohttp.ClientTimeout, float | None]] = {}
         self.keeper: object = None  # see `_pool.keep_until_loop_ends`
 
     def _target(self, endpoint: Any, path: str) -> tuple[Any, URL]:
@@ -144,11 +169,11 @@ class AiohttpRoute:
         self._targets[endpoint.asyncio] = target
         return target
 
-    def _timeout(self, phases: dict[str, Any]) -> aiohttp.ClientTimeout:
+    def _timeout(self, phases: dict[str, Any]) -> tuple[aiohttp.ClientTimeout, float | None]:
         key = tuple(phases.values())
         timeout = self._timeouts.get(key)
         if timeout is None:
-            timeout = self._timeouts[key] = client_timeout(phases)
+            timeout = self._timeouts[key] = (client_timeout(phases), exchange_limit(phases))
         return timeout
 
     async def send(self, endpoint: Any, body: Any, key: str, cid: str, call: Any) -> Any:
@@ -163,20 +188,32 @@ class AiohttpRoute:
         headers = {**self._headers, **request["headers"]}
         for name, value in call.headers:
             headers[name] = value
+        timeout, limit = self._timeout(call.timeout)
+        # Only a body past the transport's high-water mark waits for the socket to drain.
+        deadline = asyncio.timeout(limit if len(data) > _MAY_STALL else None)
         call.sent = True
         try:
-            async with self.session.request(
-                request["method"].upper(),  # the generated "post", as httpx sends it
-                target[1],
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                timeout=self._timeout(call.timeout),
-            ) as answer:
+            async with (
+                deadline,
+                self.session.request(
+                    request["method"].upper(),  # the generated "post", as httpx sends it
+                    target[1],
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=timeout,
+                ) as answer,
+            ):
+                deadline.reschedule(None)  # the body's reads have `sock_read` each
                 content = await answer.read()
                 status, raw_headers = answer.status, answer.raw_headers
                 encoded = answer.headers.get("Content-Encoding", "identity") != "identity"
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if deadline.expired():
+                raise httpx.WriteTimeout(
+                    f"the request was not sent and answered within {limit:g} s (pool + connect"
+                    " + write + read): the peer stopped reading it"
+                ) from exc
             raise as_httpx_error(exc) from exc
         response = as_httpx_response(status, raw_headers, content, encoded=encoded)
         call.response = response
