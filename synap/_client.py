@@ -312,6 +312,9 @@ class AsyncSynap(_Facade[AsyncTransport]):
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
+        """Open this event loop's pool now (aiohttp's import included, 150 ms or so), so that
+        a service entering the client in its lifespan does not pay it on its first request."""
+        await self._transport.conn.prepare()
         return self
 
     async def __aexit__(
@@ -337,11 +340,13 @@ class MaximemSynapSDK(AsyncSynap):
 
     async def initialize(self) -> None:
         """Get ready to make calls. Configuration is checked when the SDK is built, so this
-        makes no network call; it is kept for code written against the vendor docs."""
+        makes no network call: it opens this event loop's pool (as `async with` does), so
+        the first call does not."""
         if self._transport.conn.closed:
             from synap._errors import SynapError
 
             raise SynapError("This SDK was shut down; create a new one.")
+        await self._transport.conn.prepare()
 
     async def shutdown(self) -> None:
         """Release the connection pool (the same as `aclose()`)."""
