@@ -302,11 +302,8 @@ class AsyncConnection(Connection):
     async def prepare(self) -> None:
         """Make the running loop's pool, if this loop has none yet (`async with` does, off
         any request's path); the first call would otherwise."""
-        if self._closed or self._user is not None:  # a caller's client is theirs to open
-            return
-        loop = _pool.running_loop()
-        if loop is not self._loop or self._born != _pool.generation or self._route is None:
-            await self._switch(loop)
+        if not self._closed and self._user is None:  # a caller's client is theirs to open
+            await self._switch(_pool.running_loop())
 
     async def send(self, endpoint: Any, body: Any, key: str, cid: str, call: _Call) -> Any:
         """One try of `endpoint` on this loop's pool: the generated `Response`."""

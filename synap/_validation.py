@@ -266,10 +266,15 @@ _TYPE_WORDS = {
 }
 
 
+def _json_types(prop: Property) -> set[str]:
+    """The JSON types a property may hold (a property without `type` holds any value)."""
+    return set(prop.types) or {"string", "object", "array", "integer", "number", "boolean"}
+
+
 def _compile(prop: Property, container: str) -> Check:
     """The check of one property: its JSON types, format, enum and limits, as the spec says."""
     name = prop.name
-    types = set(prop.types) or {"string", "object", "array", "integer", "number", "boolean"}
+    types = _json_types(prop)
     nullable = "null" in types
     words = " or ".join(_TYPE_WORDS.get(t, t) for t in prop.types) or "a JSON value"
     if prop.enum is not None and not prop.enum_open:
@@ -376,7 +381,7 @@ def _unchanged_when(prop: Property, var: str, n: int) -> tuple[str, dict[str, An
     member's plain string, ASCII text within its limits), and the names it uses; "" where
     there is none. It follows `_compile`'s branches: a value it does not pass goes to the
     check, which returns it (maybe changed) or raises."""
-    types = set(prop.types) or {"string", "object", "array", "integer", "number", "boolean"}
+    types = _json_types(prop)
     if prop.enum is not None and not prop.enum_open:
         options = f"_options_{n}"
         return f"type({var}) is str and {var} in {options}", {options: frozenset(ENUMS[prop.enum])}

@@ -3,6 +3,9 @@ but the spool's appends, which `Spool` does).
 
 `State` holds the turns not yet settled (stored, or reported failed):
 
+- the inbox: the checked entries `record()` took in since the sender last looked. `record()`
+  only appends there (it runs on a service's request path, once between two requests, out of
+  the CPU's caches); the sender makes them turns, all at once, before it reads anything below;
 - one FIFO queue per conversation, in `record()` order, and the conversations in the order
   they got work, so batches are cut oldest-first across conversations;
 - the conversations with a call in flight (`busy`): a batch never takes turns of a busy
@@ -14,8 +17,9 @@ but the spool's appends, which `Spool` does).
   before this point settled?" (`flush`) in O(1). Settled turns leave it as they settle, so a
   recorder that is never flushed holds only its pending turns.
 
-A batch's idempotency key is derived from its turns' ids and content. Each turn gets a unique
-id in `record()` (kept in the spool), so two identical turns never make identical batches.
+A batch's idempotency key is derived from its turns' ids and content. Each turn's id is unique
+(the recorder's random prefix and the turn's place in record order, written to the spool by
+`record()`), so two identical turns never make identical batches.
 """
 
 from __future__ import annotations
