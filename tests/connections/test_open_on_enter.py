@@ -25,8 +25,9 @@ async def main():
 """
 
 
-def run(runner: str) -> list[str]:
-    source = textwrap.dedent(PROGRAM) + runner
+def run(runner: str, program: str = PROGRAM) -> list[str]:
+    """What `program` then `runner` print, run in a fresh interpreter, as words."""
+    source = textwrap.dedent(program) + runner
     done = subprocess.run(
         [sys.executable, "-c", source],
         capture_output=True,
@@ -48,22 +49,13 @@ def test_entering_under_trio_opens_the_httpx_pool_without_importing_aiohttp() ->
 
 def test_the_vendor_entry_points_initialize_opens_it_too() -> None:
     program = """
-import asyncio, sys, synap
+import sys
+import synap
 
 async def main():
     sdk = synap.MaximemSynapSDK(api_key="synap_" + "0" * 32, base_url="http://127.0.0.1:9")
     await sdk.initialize()
     print("aiohttp" in sys.modules, type(sdk._transport.conn._route).__name__)
     await sdk.shutdown()
-
-asyncio.run(main())
 """
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=True,
-    )
-    assert done.stdout.split() == ["True", "AiohttpRoute"]
+    assert run("import asyncio\nasyncio.run(main())\n", program) == ["True", "AiohttpRoute"]
